@@ -1,0 +1,214 @@
+/**
+ * The backend interface: what a device must provide so that every op of the core runs on it.
+ *
+ * The core (tensors, autograd, ops, layers) never touches numbers directly. It asks a backend for
+ * kernels: "add these two views", "multiply these matrices", "unfold these image patches". The
+ * CPU backend (`core/cpu/`) is the readable reference; the WebGPU backend (`gpu/`) implements the
+ * same interface with WGSL compute shaders. Storage is opaque to the core: a typed array on the
+ * CPU, a GPU buffer on WebGPU, a block of WebAssembly memory for fast CPU kernels. Reading values
+ * back is asynchronous, because a GPU answers later.
+ *
+ * Every kernel returns fresh storage holding a contiguous, row-major result, except
+ * {@link Backend.writeStrided} and the optimizer kernels, which write into storage the core owns.
+ * Shapes are checked by the core before a kernel is called: kernels may assume valid arguments.
+ *
+ * @module
+ */
+import type { Device, DType, TypedArray } from "./dtype.ts";
+import type { BinaryOp, UnaryOp } from "./ops/table.ts";
+
+/** Values owned by a backend. `refs` counts the tensors that share it (reshape shares storage). */
+export interface Storage {
+  readonly device: Device;
+  /** Number of elements. */
+  readonly length: number;
+  /** How many tensors use this storage; the core frees it when the count drops to 0. */
+  refs: number;
+}
+
+/** A read of storage through strides: element `i` of dimension `d` is `strides[d]` apart. */
+export interface StridedView {
+  storage: Storage;
+  /** The shape being read (the output shape for broadcast reads). */
+  shape: readonly number[];
+  /** A stride of 0 repeats an element (broadcasting). */
+  strides: readonly number[];
+  offset: number;
+}
+
+/**
+ * A batched matrix product `C[b] = op(A[b]) @ op(B[b])` where `op` transposes when asked.
+ * `C` is `[batch, m, n]`; `A` is `[m, k]` (or `[k, m]` when `transA`), `B` is `[k, n]` (or
+ * `[n, k]` when `transB`). A batch stride of 0 reuses one matrix for every batch entry.
+ */
+export interface MatmulSpec {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  aOffset: number;
+  bOffset: number;
+  aBatchStride: number;
+  bBatchStride: number;
+}
+
+/** The geometry of a 2-D convolution or pooling window sliding over `[n, c, h, w]` images. */
+export interface Conv2dGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+  /** The value read outside the image: 0 for convolution, -Infinity for max pooling. */
+  padValue: number;
+}
+
+/**
+ * A tensor seen as `[outer, size, inner]` around one dimension, for reductions, gather and
+ * scatter along that dimension.
+ */
+export interface AxisGeometry {
+  outer: number;
+  size: number;
+  inner: number;
+}
+
+/** Hyper-parameters of one optimizer update, applied elementwise to a parameter. */
+export type OptimizerUpdate =
+  | {
+    kind: "sgd";
+    lr: number;
+    momentum: number;
+    dampening: number;
+    nesterov: boolean;
+    weightDecay: number;
+    /** True on the first step, when the momentum buffer is set to the gradient. */
+    firstStep: boolean;
+  }
+  | {
+    kind: "adam";
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+    /** AdamW: decay the weights directly instead of adding `weightDecay * param` to the grad. */
+    decoupled: boolean;
+    /** The step number, from 1, for bias correction. */
+    step: number;
+  };
+
+/** The kernels a device provides. */
+export interface Backend {
+  readonly device: Device;
+
+  /** Copies values from the host into new storage. */
+  upload(values: TypedArray): Storage;
+  /** Reads storage back to the host (a copy). */
+  read(storage: Storage, dtype: DType): Promise<TypedArray>;
+  /** Synchronous read, where the device allows it (the CPU). */
+  readSync?(storage: Storage, dtype: DType): TypedArray;
+  /** Gives storage back to the backend (called when its last tensor lets go of it). */
+  free(storage: Storage): void;
+
+  /** New storage of `length` elements, all equal to `value`. */
+  fill(length: number, value: number, dtype: DType): Storage;
+  /** Converts between dtypes (float to int32 truncates toward zero). */
+  cast(x: Storage, length: number, from: DType, to: DType): Storage;
+  /** An elementwise op from the op table with its scalar parameters (`p0`, `p1`). */
+  unary(op: UnaryOp, x: Storage, length: number, dtype: DType, params: readonly number[]): Storage;
+  /** An elementwise op on two broadcast views; the result has shape `a.shape`. */
+  binary(
+    op: BinaryOp,
+    a: StridedView,
+    b: StridedView,
+    inDtype: DType,
+    outDtype: DType,
+  ): Storage;
+  /** `cond != 0 ? a : b` elementwise over three broadcast views of the same shape. */
+  where(cond: StridedView, condDtype: DType, a: StridedView, b: StridedView, dtype: DType): Storage;
+  /** A contiguous copy of a strided view (transpose, permute, expand, slice). */
+  copy(view: StridedView, dtype: DType): Storage;
+  /** Writes contiguous `src` into `dst` through a strided view (for cat and slice backward). */
+  writeStrided(dst: Storage, view: Omit<StridedView, "storage">, src: Storage, dtype: DType): void;
+
+  /** Reduces the middle axis of `[outer, size, inner]` to `[outer, inner]`. */
+  reduce(op: "sum" | "max" | "min", x: Storage, dtype: DType, axis: AxisGeometry): Storage;
+  /** Index (int32) of the first maximum or minimum along the middle axis. */
+  argReduce(op: "argmax" | "argmin", x: Storage, dtype: DType, axis: AxisGeometry): Storage;
+
+  /** Batched matrix product (see {@link MatmulSpec}). */
+  matmul(a: Storage, b: Storage, dtype: DType, spec: MatmulSpec): Storage;
+
+  /** Unfolds image patches: `[n, c, h, w]` to `[n, c * kernelH * kernelW, outH * outW]`. */
+  im2col(x: Storage, dtype: DType, geom: Conv2dGeometry): Storage;
+  /** The adjoint of im2col: sums patch columns back into `[n, c, h, w]` images. */
+  col2im(cols: Storage, dtype: DType, geom: Conv2dGeometry): Storage;
+
+  /**
+   * `out[o, i, r] = x[o, index[o, i, r], r]` where x is `[outer, size, inner]` and index is
+   * `[outer, indexSize, inner]` (int32, already range-checked).
+   */
+  gather(x: Storage, index: Storage, dtype: DType, axis: AxisGeometry, indexSize: number): Storage;
+  /** The adjoint of gather: zeros of `[outer, size, inner]`, `out[o, index[o,i,r], r] += src`. */
+  scatterAdd(
+    index: Storage,
+    src: Storage,
+    dtype: DType,
+    axis: AxisGeometry,
+    indexSize: number,
+  ): Storage;
+  /** `out[o, j, r] = x[o, index[j], r]`: picks `count` slices along the middle axis. */
+  indexSelect(x: Storage, index: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
+  /** The adjoint of indexSelect: zeros of `[outer, size, inner]`, `out[o, index[j], r] += src`. */
+  indexAdd(index: Storage, src: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
+
+  /**
+   * Updates a parameter in place from its gradient, with state buffers (momentum, or Adam's
+   * first and second moments) also updated in place. Storage identities do not change.
+   */
+  optimizerStep(
+    param: Storage,
+    grad: Storage,
+    state: Storage[],
+    length: number,
+    update: OptimizerUpdate,
+  ): void;
+}
+
+const backends = new Map<Device, Backend>();
+
+/** Makes a backend available under its device name (the WebGPU backend registers itself). */
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.device, backend);
+}
+
+/** The backend of a device, with an error that says how to get one. */
+export function getBackend(device: Device): Backend {
+  const backend = backends.get(device);
+  if (!backend) {
+    throw new Error(
+      `device "${device}" is not available: ` +
+        (device === "webgpu"
+          ? `call "await initWebGPU()" (or "await pickDevice()") before using it`
+          : `no backend registered`),
+    );
+  }
+  return backend;
+}
+
+/** Whether a device's backend has been registered. */
+export function hasBackend(device: Device): boolean {
+  return backends.has(device);
+}

@@ -1,0 +1,438 @@
+/**
+ * The reference CPU kernels: plain TypeScript loops over typed arrays.
+ *
+ * These are the kernels a student can read and step through. They run every dtype, float64
+ * included, and every faster kernel is tested against them. Elementwise kernels are compiled
+ * from the op table's JavaScript expressions, so their formulas live in one place.
+ *
+ * @module
+ */
+import type { AxisGeometry, Conv2dGeometry, MatmulSpec, OptimizerUpdate } from "../backend.ts";
+import { allocArray, type DType, type TypedArray } from "../dtype.ts";
+import { BINARY_OPS, type BinaryOp, erf, UNARY_OPS, type UnaryOp } from "../ops/table.ts";
+
+type UnaryKernel = (x: TypedArray, out: TypedArray, p0: number, p1: number) => void;
+type BinaryKernel = (
+  a: TypedArray,
+  b: TypedArray,
+  out: TypedArray,
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  shape: readonly number[],
+  aOffset: number,
+  bOffset: number,
+) => void;
+
+const unaryCache = new Map<string, UnaryKernel>();
+const binaryCache = new Map<string, BinaryKernel>();
+
+/** Compiles `out[i] = expr(x[i])` from the op table (once per op). */
+export function unaryKernel(op: UnaryOp): UnaryKernel {
+  let kernel = unaryCache.get(op);
+  if (!kernel) {
+    const body = `return function ${op}(xs, out, p0, p1) {
+      for (let i = 0; i < out.length; i++) { const x = xs[i]; out[i] = ${UNARY_OPS[op].js}; }
+    };`;
+    kernel = new Function("erf", body)(erf) as UnaryKernel;
+    unaryCache.set(op, kernel);
+  }
+  return kernel;
+}
+
+/**
+ * Compiles a broadcasting binary kernel from the op table. The fast paths (same layout, scalar
+ * second operand) avoid index arithmetic; the general path walks the output with a counter per
+ * dimension and moves each input by its own strides (0 where it is broadcast).
+ */
+export function binaryKernel(op: BinaryOp): BinaryKernel {
+  let kernel = binaryCache.get(op);
+  if (!kernel) {
+    const expr = BINARY_OPS[op].js;
+    const body = `return function ${op}(as, bs, out, aStrides, bStrides, shape, aOff, bOff) {
+      const n = out.length;
+      const rank = shape.length;
+      let contiguous = true, bScalar = true;
+      for (let d = rank - 1, s = 1; d >= 0; s *= shape[d], d--) {
+        if (aStrides[d] !== s && shape[d] !== 1) contiguous = false;
+        if (bStrides[d] !== s && shape[d] !== 1) contiguous = false;
+        if (bStrides[d] !== 0 && shape[d] !== 1) bScalar = false;
+      }
+      if (contiguous) {
+        for (let i = 0; i < n; i++) { const a = as[aOff + i], b = bs[bOff + i]; out[i] = ${expr}; }
+        return;
+      }
+      if (bScalar && rank > 0) {
+        let aContig = true;
+        for (let d = rank - 1, s = 1; d >= 0; s *= shape[d], d--) {
+          if (aStrides[d] !== s && shape[d] !== 1) aContig = false;
+        }
+        if (aContig) {
+          const b = bs[bOff];
+          for (let i = 0; i < n; i++) { const a = as[aOff + i]; out[i] = ${expr}; }
+          return;
+        }
+      }
+      const index = new Array(rank).fill(0);
+      let ai = aOff, bi = bOff;
+      for (let i = 0; i < n; i++) {
+        const a = as[ai], b = bs[bi];
+        out[i] = ${expr};
+        for (let d = rank - 1; d >= 0; d--) {
+          index[d]++;
+          ai += aStrides[d];
+          bi += bStrides[d];
+          if (index[d] < shape[d]) break;
+          ai -= aStrides[d] * shape[d];
+          bi -= bStrides[d] * shape[d];
+          index[d] = 0;
+        }
+      }
+    };`;
+    kernel = new Function(body)() as BinaryKernel;
+    binaryCache.set(op, kernel);
+  }
+  return kernel;
+}
+
+/** Copies a strided view into `out` (contiguous), walking the output in row-major order. */
+export function stridedCopy(
+  src: TypedArray,
+  out: TypedArray,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): void {
+  const rank = shape.length;
+  const n = out.length;
+  if (rank === 0) {
+    if (n > 0) out[0] = src[offset];
+    return;
+  }
+  // The innermost dimension is copied in a tight loop; the outer ones advance a counter.
+  const innerSize = shape[rank - 1];
+  const innerStride = strides[rank - 1];
+  const index = new Array<number>(rank).fill(0);
+  let base = offset;
+  for (let start = 0; start < n; start += innerSize) {
+    for (let j = 0, s = base; j < innerSize; j++, s += innerStride) out[start + j] = src[s];
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]++;
+      base += strides[d];
+      if (index[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/** Writes contiguous `src` into `dst` through a strided view (the inverse of stridedCopy). */
+export function stridedWrite(
+  dst: TypedArray,
+  src: TypedArray,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): void {
+  const rank = shape.length;
+  const index = new Array<number>(rank).fill(0);
+  let pos = offset;
+  for (let i = 0; i < src.length; i++) {
+    dst[pos] = src[i];
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      pos += strides[d];
+      if (index[d] < shape[d]) break;
+      pos -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/** Sum, max or min over the middle axis of `[outer, size, inner]`. */
+export function reduceAxis(
+  op: "sum" | "max" | "min",
+  x: TypedArray,
+  out: TypedArray,
+  { outer, size, inner }: AxisGeometry,
+): void {
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    const row = o * inner;
+    if (op === "sum") {
+      for (let r = 0; r < inner; r++) out[row + r] = 0;
+      for (let i = 0; i < size; i++) {
+        const at = base + i * inner;
+        for (let r = 0; r < inner; r++) out[row + r] += x[at + r];
+      }
+    } else {
+      const isMax = op === "max";
+      for (let r = 0; r < inner; r++) out[row + r] = x[base + r];
+      for (let i = 1; i < size; i++) {
+        const at = base + i * inner;
+        for (let r = 0; r < inner; r++) {
+          const v = x[at + r];
+          const best = out[row + r];
+          // NaN propagates, as in PyTorch: a NaN input makes the max NaN.
+          if (isMax ? v > best || v !== v : v < best || v !== v) out[row + r] = v;
+        }
+      }
+    }
+  }
+}
+
+/** Index of the first maximum (or minimum) over the middle axis of `[outer, size, inner]`. */
+export function argReduceAxis(
+  op: "argmax" | "argmin",
+  x: TypedArray,
+  out: Int32Array,
+  { outer, size, inner }: AxisGeometry,
+): void {
+  const isMax = op === "argmax";
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < inner; r++) {
+      const base = o * size * inner + r;
+      let best = x[base];
+      let bestIndex = 0;
+      for (let i = 1; i < size; i++) {
+        const v = x[base + i * inner];
+        if (isMax ? v > best : v < best) {
+          best = v;
+          bestIndex = i;
+        }
+      }
+      out[o * inner + r] = bestIndex;
+    }
+  }
+}
+
+/**
+ * Batched matrix product. The loop order i-p-j keeps the innermost loop running along contiguous
+ * rows of B and C (cache friendly), and four rows of A are handled at once so that each row of
+ * B loaded from memory is used four times (register blocking). Transposed operands are read
+ * through strides, so weight gradients need no transposed copies.
+ */
+export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: MatmulSpec): void {
+  const { batch, m, n, k, transA, transB } = spec;
+  // Strides of A as an [m, k] matrix and of B as a [k, n] matrix.
+  const aRow = transA ? 1 : k, aCol = transA ? m : 1;
+  const bRow = transB ? 1 : n, bCol = transB ? k : 1;
+  for (let t = 0; t < batch; t++) {
+    const aBase = spec.aOffset + t * spec.aBatchStride;
+    const bBase = spec.bOffset + t * spec.bBatchStride;
+    const cBase = t * m * n;
+    // When B is transposed its rows are not contiguous: copy it once to [k, n].
+    let bMat = b, bStart = bBase, bRowStride = bRow;
+    if (transB || bCol !== 1) {
+      bMat = new (b.constructor as Float64ArrayConstructor)(k * n);
+      for (let p = 0; p < k; p++) {
+        for (let j = 0; j < n; j++) bMat[p * n + j] = b[bBase + p * bRow + j * bCol];
+      }
+      bStart = 0;
+      bRowStride = n;
+    }
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const c0 = cBase + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+      for (let j = 0; j < n; j++) c[c0 + j] = c[c1 + j] = c[c2 + j] = c[c3 + j] = 0;
+      for (let p = 0; p < k; p++) {
+        const at = aBase + i * aRow + p * aCol;
+        const a0 = a[at], a1 = a[at + aRow], a2 = a[at + 2 * aRow], a3 = a[at + 3 * aRow];
+        const bp = bStart + p * bRowStride;
+        for (let j = 0; j < n; j++) {
+          const bv = bMat[bp + j];
+          c[c0 + j] += a0 * bv;
+          c[c1 + j] += a1 * bv;
+          c[c2 + j] += a2 * bv;
+          c[c3 + j] += a3 * bv;
+        }
+      }
+    }
+    for (; i < m; i++) {
+      const c0 = cBase + i * n;
+      for (let j = 0; j < n; j++) c[c0 + j] = 0;
+      for (let p = 0; p < k; p++) {
+        const av = a[aBase + i * aRow + p * aCol];
+        const bp = bStart + p * bRowStride;
+        for (let j = 0; j < n; j++) c[c0 + j] += av * bMat[bp + j];
+      }
+    }
+  }
+}
+
+/**
+ * im2col: each output position of a sliding window becomes a column holding the window's
+ * values, so that a convolution becomes one matrix product. Rows are ordered (channel, ky, kx),
+ * the same order as the flattened weights `[outChannels, inChannels * kh * kw]`.
+ */
+export function im2col(x: TypedArray, cols: TypedArray, g: Conv2dGeometry): void {
+  const { n, c, h, w, kernelH, kernelW, outH, outW } = g;
+  const columns = outH * outW;
+  const rows = c * kernelH * kernelW;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const image = (b * c + ch) * h * w;
+      for (let ky = 0; ky < kernelH; ky++) {
+        for (let kx = 0; kx < kernelW; kx++) {
+          const row = (ch * kernelH + ky) * kernelW + kx;
+          let at = (b * rows + row) * columns;
+          for (let oy = 0; oy < outH; oy++) {
+            const y = oy * g.strideH - g.padH + ky * g.dilationH;
+            const inside = y >= 0 && y < h;
+            for (let ox = 0; ox < outW; ox++, at++) {
+              const xx = ox * g.strideW - g.padW + kx * g.dilationW;
+              cols[at] = inside && xx >= 0 && xx < w ? x[image + y * w + xx] : g.padValue;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** col2im: the adjoint of im2col. Every column entry is added back to the pixel it came from. */
+export function col2im(cols: TypedArray, x: TypedArray, g: Conv2dGeometry): void {
+  const { n, c, h, w, kernelH, kernelW, outH, outW } = g;
+  const columns = outH * outW;
+  const rows = c * kernelH * kernelW;
+  x.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const image = (b * c + ch) * h * w;
+      for (let ky = 0; ky < kernelH; ky++) {
+        for (let kx = 0; kx < kernelW; kx++) {
+          const row = (ch * kernelH + ky) * kernelW + kx;
+          let at = (b * rows + row) * columns;
+          for (let oy = 0; oy < outH; oy++) {
+            const y = oy * g.strideH - g.padH + ky * g.dilationH;
+            const inside = y >= 0 && y < h;
+            for (let ox = 0; ox < outW; ox++, at++) {
+              const xx = ox * g.strideW - g.padW + kx * g.dilationW;
+              if (inside && xx >= 0 && xx < w) x[image + y * w + xx] += cols[at];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** `out[o, i, r] = x[o, index[o, i, r], r]`. */
+export function gather(
+  x: TypedArray,
+  index: Int32Array,
+  out: TypedArray,
+  { outer, size, inner }: AxisGeometry,
+  indexSize: number,
+): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < indexSize; i++) {
+      const at = (o * indexSize + i) * inner;
+      for (let r = 0; r < inner; r++) {
+        out[at + r] = x[(o * size + index[at + r]) * inner + r];
+      }
+    }
+  }
+}
+
+/** `out[o, index[o, i, r], r] += src[o, i, r]` into zeros of `[outer, size, inner]`. */
+export function scatterAdd(
+  index: Int32Array,
+  src: TypedArray,
+  out: TypedArray,
+  { outer, size, inner }: AxisGeometry,
+  indexSize: number,
+): void {
+  out.fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < indexSize; i++) {
+      const at = (o * indexSize + i) * inner;
+      for (let r = 0; r < inner; r++) {
+        out[(o * size + index[at + r]) * inner + r] += src[at + r];
+      }
+    }
+  }
+}
+
+/** `out[o, j, r] = x[o, index[j], r]`. */
+export function indexSelect(
+  x: TypedArray,
+  index: Int32Array,
+  out: TypedArray,
+  { outer, size, inner }: AxisGeometry,
+  count: number,
+): void {
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      const from = (o * size + index[j]) * inner;
+      const to = (o * count + j) * inner;
+      for (let r = 0; r < inner; r++) out[to + r] = x[from + r];
+    }
+  }
+}
+
+/** `out[o, index[j], r] += src[o, j, r]` into zeros of `[outer, size, inner]`. */
+export function indexAdd(
+  index: Int32Array,
+  src: TypedArray,
+  out: TypedArray,
+  { outer, size, inner }: AxisGeometry,
+  count: number,
+): void {
+  out.fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < count; j++) {
+      const to = (o * size + index[j]) * inner;
+      const from = (o * count + j) * inner;
+      for (let r = 0; r < inner; r++) out[to + r] += src[from + r];
+    }
+  }
+}
+
+/** One optimizer update of a parameter, in place (see `OptimizerUpdate`). */
+export function optimizerStep(
+  param: TypedArray,
+  grad: TypedArray,
+  state: TypedArray[],
+  u: OptimizerUpdate,
+): void {
+  const n = param.length;
+  if (u.kind === "sgd") {
+    const buf = state[0];
+    for (let i = 0; i < n; i++) {
+      let g = grad[i] + u.weightDecay * param[i];
+      if (u.momentum !== 0) {
+        // PyTorch: the first step sets the buffer to the gradient, later steps blend it in.
+        buf[i] = u.firstStep ? g : u.momentum * buf[i] + (1 - u.dampening) * g;
+        g = u.nesterov ? g + u.momentum * buf[i] : buf[i];
+      }
+      param[i] -= u.lr * g;
+    }
+    return;
+  }
+  const [m, v] = state;
+  const correction1 = 1 - Math.pow(u.beta1, u.step);
+  const correction2 = 1 - Math.pow(u.beta2, u.step);
+  const stepSize = u.lr / correction1;
+  const sqrtCorrection2 = Math.sqrt(correction2);
+  for (let i = 0; i < n; i++) {
+    let g = grad[i];
+    if (u.decoupled) param[i] *= 1 - u.lr * u.weightDecay;
+    else g += u.weightDecay * param[i];
+    m[i] = u.beta1 * m[i] + (1 - u.beta1) * g;
+    v[i] = u.beta2 * v[i] + (1 - u.beta2) * g * g;
+    param[i] -= stepSize * m[i] / (Math.sqrt(v[i]) / sqrtCorrection2 + u.eps);
+  }
+}
+
+/** A contiguous copy of a strided view over CPU storage, as a new typed array. */
+export function stridedCopyOf(
+  view: { storage: unknown; shape: readonly number[]; strides: readonly number[]; offset: number },
+  dtype: DType,
+): TypedArray {
+  let size = 1;
+  for (const d of view.shape) size *= d;
+  const src = (view.storage as { data: TypedArray }).data;
+  const out = allocArray(dtype, size);
+  stridedCopy(src, out, view.shape, view.strides, view.offset);
+  return out;
+}

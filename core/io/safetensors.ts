@@ -1,0 +1,400 @@
+/**
+ * Saving and loading tensors in the safetensors format, which PyTorch and the rest of the
+ * ecosystem read. Loading it never runs code, unlike Python's pickle.
+ *
+ * ```text
+ * 8 bytes   N, the header's length, an unsigned little-endian 64-bit integer
+ * N bytes   the header: JSON, padded with spaces so that the data starts at a multiple of 8
+ *           {"features.0.weight": {"dtype": "F32", "shape": [8, 1, 3, 3],
+ *                                  "data_offsets": [0, 288]},
+ *            "__metadata__": {"format": "pt"}}
+ * the rest  the tensors' bytes, little-endian, row-major; data_offsets count from here
+ * ```
+ *
+ * {@link encodeSafetensors} and {@link decodeSafetensors} work on plain records
+ * (`{dtype, shape, data}`); {@link save} and {@link load} turn a state dict of tensors into
+ * bytes and back. Decoding checks the whole header before building anything, so corrupted or
+ * truncated input is an error that says what is wrong, never a partial load.
+ *
+ * @module
+ */
+
+/** The dtypes a record (and a tensor) can have. */
+export type SafetensorsDtype = "float32" | "float64" | "int32";
+
+/** The typed array that holds each {@link SafetensorsDtype}. */
+export type SafetensorsData = Float32Array | Float64Array | Int32Array;
+
+/** One tensor's values without a tensor: dtype, shape and row-major elements. */
+export interface RawTensor {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  data: SafetensorsData;
+}
+
+/** What {@link decodeSafetensors} returns: the tensors by name and the file's metadata. */
+export interface SafetensorsContents {
+  tensors: Record<string, RawTensor>;
+  metadata: Record<string, string>;
+}
+
+/** The format's names of the dtypes that this project writes. */
+const FORMAT_NAME: Record<SafetensorsDtype, string> = {
+  float32: "F32",
+  float64: "F64",
+  int32: "I32",
+};
+
+/**
+ * The dtypes this project reads: each with its size in the file and the dtype it loads as.
+ * I64 (PyTorch's default integer type, e.g. batch norm's `num_batches_tracked`) loads as int32,
+ * and F16 / BF16 (half precision) load as float32, so PyTorch checkpoints load as they are.
+ */
+const READABLE: Record<string, { bytes: number; dtype: SafetensorsDtype }> = {
+  F32: { bytes: 4, dtype: "float32" },
+  F64: { bytes: 8, dtype: "float64" },
+  I32: { bytes: 4, dtype: "int32" },
+  I64: { bytes: 8, dtype: "int32" },
+  F16: { bytes: 2, dtype: "float32" },
+  BF16: { bytes: 2, dtype: "float32" },
+};
+
+/** The largest header we accept (the reference implementation's limit, 100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/** The key under which the header keeps free-form string metadata. */
+const METADATA_KEY = "__metadata__";
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function assertLittleEndianHost(): void {
+  // Typed arrays use the host's byte order; every platform Deno and browsers run on is
+  // little-endian, like the format. Say so clearly rather than return scrambled numbers.
+  if (!LITTLE_ENDIAN_HOST) throw new Error("safetensors: big-endian hosts are not supported");
+}
+
+function shapeText(shape: number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function typedArrayDtype(data: unknown): SafetensorsDtype | undefined {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Float64Array) return "float64";
+  if (data instanceof Int32Array) return "int32";
+  return undefined;
+}
+
+/**
+ * Encodes named records as the bytes of a safetensors file.
+ *
+ * @param tensors records by name, written in the object's key order
+ * @param metadata optional free-form strings stored under `__metadata__`
+ * @returns the file's bytes
+ * @throws when a record's data does not match its dtype or shape, or a name is invalid
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+ * const bytes = encodeSafetensors({
+ *   "fc.weight": { dtype: "float32", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) },
+ * });
+ * const { tensors } = decodeSafetensors(bytes);
+ * // tensors["fc.weight"].shape is [2, 2]
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: Record<string, RawTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  assertLittleEndianHost();
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value !== "string") {
+        throw new Error(
+          `safetensors: metadata "${key}" is ${typeof value}; metadata values must be strings`,
+        );
+      }
+    }
+    header[METADATA_KEY] = { ...metadata };
+  }
+  let offset = 0;
+  const parts: Uint8Array[] = [];
+  for (const [name, record] of Object.entries(tensors)) {
+    if (name === "" || name === METADATA_KEY) {
+      throw new Error(`safetensors: "${name}" cannot be a tensor name (empty or reserved)`);
+    }
+    const { dtype, shape, data } = record;
+    if (!(dtype in FORMAT_NAME)) {
+      throw new Error(
+        `safetensors: tensor "${name}" has dtype "${dtype}"; ` +
+          "only float32, float64 and int32 can be saved",
+      );
+    }
+    if (!Array.isArray(shape) || !shape.every(isCount)) {
+      throw new Error(`safetensors: tensor "${name}" has an invalid shape ${String(shape)}`);
+    }
+    const actual = typedArrayDtype(data);
+    if (actual !== dtype) {
+      throw new Error(
+        `safetensors: tensor "${name}" says dtype ${dtype} but its data is a ` +
+          `${data?.constructor?.name ?? typeof data}`,
+      );
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new Error(
+        `safetensors: tensor "${name}" has shape ${shapeText(shape)} (${size} elements) ` +
+          `but ${data.length} values`,
+      );
+    }
+    parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    header[name] = {
+      dtype: FORMAT_NAME[dtype],
+      shape: [...shape],
+      data_offsets: [offset, offset + data.byteLength],
+    };
+    offset += data.byteLength;
+  }
+
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad the header with spaces so that the tensor data starts on an 8-byte boundary.
+  const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
+  if (padded !== json.length) {
+    const withSpaces = new Uint8Array(padded).fill(0x20);
+    withSpaces.set(json);
+    json = withSpaces;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A header entry after validation, before its bytes are read. */
+interface Entry {
+  name: string;
+  formatDtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Parses and checks the JSON header: every entry well-formed, sizes consistent. */
+function parseHeader(
+  bytes: Uint8Array,
+): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
+  if (bytes.length < 8) {
+    throw new Error(
+      `safetensors: file has ${bytes.length} bytes, too short for the 8-byte header length ` +
+        "(empty or truncated file?)",
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(bytes.length - 8)) {
+    throw new Error(
+      `safetensors: header length ${headerLength} is larger than the ${bytes.length - 8} bytes ` +
+        "after it (truncated file, or not a safetensors file?)",
+    );
+  }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+    throw new Error(`safetensors: header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
+  }
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart));
+    header = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `safetensors: the ${headerLength}-byte header is not valid JSON: ` +
+        (error instanceof Error ? error.message : String(error)),
+    );
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new Error("safetensors: the header is JSON but not an object of tensors");
+  }
+
+  const metadata: Record<string, string> = {};
+  const entries: Entry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === METADATA_KEY) {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new Error("safetensors: __metadata__ must be an object of strings");
+      }
+      for (const [key, text] of Object.entries(value)) {
+        if (typeof text !== "string") {
+          throw new Error(`safetensors: __metadata__ "${key}" is not a string`);
+        }
+        metadata[key] = text;
+      }
+      continue;
+    }
+    entries.push(parseEntry(name, value));
+  }
+  return { entries, metadata, dataStart };
+}
+
+function parseEntry(name: string, value: unknown): Entry {
+  if (typeof value !== "object" || value === null) {
+    throw new Error(`safetensors: header entry "${name}" is not an object`);
+  }
+  const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
+  if (typeof dtype !== "string" || !(dtype in READABLE)) {
+    throw new Error(
+      `safetensors: tensor "${name}" has unknown dtype ${JSON.stringify(dtype)} ` +
+        `(supported: ${Object.keys(READABLE).join(", ")})`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    throw new Error(
+      `safetensors: tensor "${name}" has invalid shape ${JSON.stringify(shape)} ` +
+        "(expected an array of whole numbers >= 0)",
+    );
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    throw new Error(
+      `safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)} ` +
+        "(expected [begin, end])",
+    );
+  }
+  const [begin, end] = offsets as number[];
+  if (end < begin) {
+    throw new Error(
+      `safetensors: tensor "${name}" has data_offsets [${begin}, ${end}] that end before ` +
+        "they begin",
+    );
+  }
+  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  const expected = size * READABLE[dtype].bytes;
+  if (end - begin !== expected) {
+    throw new Error(
+      `safetensors: tensor "${name}" has shape ${shapeText(shape as number[])} of ${dtype} ` +
+        `(${expected} bytes) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`,
+    );
+  }
+  return { name, formatDtype: dtype, shape: shape as number[], begin, end };
+}
+
+/** Checks that the entries lie inside the data, do not overlap and leave no gap. */
+function checkLayout(entries: Entry[], dataBytes: number): void {
+  for (const entry of entries) {
+    if (entry.end > dataBytes) {
+      throw new Error(
+        `safetensors: tensor "${entry.name}" has data_offsets [${entry.begin}, ${entry.end}] ` +
+          `out of range: the data section has only ${dataBytes} bytes (truncated file?)`,
+      );
+    }
+  }
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let previous: Entry | undefined;
+  let covered = 0;
+  for (const entry of sorted) {
+    if (entry.begin < covered) {
+      throw new Error(
+        `safetensors: tensors "${previous?.name}" and "${entry.name}" overlap ` +
+          `(data_offsets [${previous?.begin}, ${previous?.end}] and ` +
+          `[${entry.begin}, ${entry.end}])`,
+      );
+    }
+    if (entry.begin > covered) {
+      throw new Error(
+        `safetensors: bytes ${covered}..${entry.begin} of the data belong to no tensor ` +
+          `(a gap before "${entry.name}"; corrupted header?)`,
+      );
+    }
+    covered = entry.end;
+    previous = entry;
+  }
+  if (covered !== dataBytes) {
+    throw new Error(
+      `safetensors: the data section has ${dataBytes} bytes but the tensors account for ` +
+        `${covered} (extra bytes at the end; corrupted file?)`,
+    );
+  }
+}
+
+/** Half precision (IEEE binary16) bits to a number. */
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024); // subnormal or zero
+  if (exponent === 31) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/** Reads one entry's bytes into a fresh typed array of the dtype it loads as. */
+function readEntry(entry: Entry, data: Uint8Array): RawTensor {
+  // slice() copies into a new, aligned buffer, so the result never aliases the file's bytes
+  const bytes = data.slice(entry.begin, entry.end);
+  const shape = [...entry.shape];
+  switch (entry.formatDtype) {
+    case "F32":
+      return { dtype: "float32", shape, data: new Float32Array(bytes.buffer) };
+    case "F64":
+      return { dtype: "float64", shape, data: new Float64Array(bytes.buffer) };
+    case "I32":
+      return { dtype: "int32", shape, data: new Int32Array(bytes.buffer) };
+    case "I64": {
+      const wide = new BigInt64Array(bytes.buffer);
+      const out = new Int32Array(wide.length);
+      for (let i = 0; i < wide.length; i++) {
+        if (wide[i] > 2147483647n || wide[i] < -2147483648n) {
+          throw new Error(
+            `safetensors: tensor "${entry.name}" (I64) holds ${wide[i]} at index ${i}, ` +
+              "which does not fit in int32",
+          );
+        }
+        out[i] = Number(wide[i]);
+      }
+      return { dtype: "int32", shape, data: out };
+    }
+    case "F16": {
+      const half = new Uint16Array(bytes.buffer);
+      const out = new Float32Array(half.length);
+      for (let i = 0; i < half.length; i++) out[i] = halfToNumber(half[i]);
+      return { dtype: "float32", shape, data: out };
+    }
+    case "BF16": {
+      // bfloat16 is the upper half of a float32: shift it back into place
+      const half = new Uint16Array(bytes.buffer);
+      const wide = new Uint32Array(half.length);
+      for (let i = 0; i < half.length; i++) wide[i] = half[i] << 16;
+      return { dtype: "float32", shape, data: new Float32Array(wide.buffer) };
+    }
+  }
+  throw new Error(`safetensors: tensor "${entry.name}" has unknown dtype ${entry.formatDtype}`);
+}
+
+/**
+ * Decodes the bytes of a safetensors file into records.
+ *
+ * F32, F64 and I32 load as float32, float64 and int32; PyTorch's I64 loads as int32 (an error
+ * when a value does not fit), F16 and BF16 load as float32.
+ *
+ * @param bytes the whole file
+ * @returns the tensors by name (in the header's order) and the `__metadata__` strings
+ * @throws when the input is truncated or corrupted: header length larger than the file, header
+ *   not JSON, unknown dtype, shape and byte count that disagree, offsets out of range,
+ *   overlapping or leaving gaps. Nothing is returned unless everything checks out.
+ */
+export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
+  assertLittleEndianHost();
+  const { entries, metadata, dataStart } = parseHeader(bytes);
+  const data = bytes.subarray(dataStart);
+  checkLayout(entries, data.length);
+  const tensors: Record<string, RawTensor> = {};
+  for (const entry of entries) tensors[entry.name] = readEntry(entry, data);
+  return { tensors, metadata };
+}

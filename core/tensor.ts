@@ -1,0 +1,494 @@
+/**
+ * The tensor: an n-dimensional array with a shape, a dtype, a device, and (when it requires a
+ * gradient) the record of how it was made.
+ *
+ * Tensors are contiguous and row-major. Their values live in a backend's storage, so reading them
+ * is asynchronous on every device: `await t.data()`, `await t.item()`, `await t.toArray()`. The
+ * methods below are thin: each one calls the op of the same name in `core/ops/`, where forward and
+ * backward sit side by side.
+ *
+ * @module
+ */
+import { type BackwardOptions, type GradNode, runBackward } from "./autograd.ts";
+import { getBackend, type Storage } from "./backend.ts";
+import type { Device, DType, TypedArray } from "./dtype.ts";
+import { fmtShape, numel, type Shape } from "./shape.ts";
+import * as ew from "./ops/elementwise.ts";
+import * as red from "./ops/reduce.ts";
+import * as sh from "./ops/shape.ts";
+import { matmul } from "./ops/matmul.ts";
+
+/** A nested array of numbers, as `toArray()` returns and `tensor()` accepts. */
+export type NestedArray = number | NestedArray[];
+
+/** Gives storage back to its backend when the last tensor using it is collected. */
+const finalizer = new FinalizationRegistry<Storage>((storage) => releaseStorage(storage));
+
+function releaseStorage(storage: Storage): void {
+  storage.refs--;
+  if (storage.refs === 0) getBackend(storage.device).free(storage);
+}
+
+/** Something that is a tensor or a plain number (a scalar). */
+export type TensorLike = Tensor | number;
+
+/** An n-dimensional array of numbers that can track gradients. */
+export class Tensor {
+  /** The size of each dimension. */
+  readonly shape: readonly number[];
+  /** The element type. */
+  readonly dtype: DType;
+  /** Whether gradients flow back to this tensor. */
+  requiresGrad = false;
+  /** The accumulated gradient (for leaves, and for tensors that called `retainGrad()`). */
+  grad: Tensor | null = null;
+  /** How this tensor was computed (null for leaves: inputs and parameters). */
+  node: GradNode | null = null;
+  /** Whether `backward()` keeps this non-leaf tensor's gradient in `grad`. */
+  retainsGrad = false;
+  #storage: Storage;
+  #disposed = false;
+
+  /** Wraps backend storage. Use `tensor()`, `zeros()` and friends to make tensors. */
+  constructor(storage: Storage, shape: Shape, dtype: DType) {
+    if (storage.length !== numel(shape)) {
+      throw new Error(
+        `Tensor: storage holds ${storage.length} elements but shape ${fmtShape(shape)} ` +
+          `needs ${numel(shape)}`,
+      );
+    }
+    this.#storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    storage.refs++;
+    finalizer.register(this, storage, this);
+  }
+
+  /** The backend storage (for kernels and backends; users read values with `data()`). */
+  get storage(): Storage {
+    if (this.#disposed) {
+      throw new Error(`this tensor of shape ${fmtShape(this.shape)} was disposed and is unusable`);
+    }
+    return this.#storage;
+  }
+
+  /** The device holding the values. */
+  get device(): Device {
+    return this.#storage.device;
+  }
+
+  /** The number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The number of elements. */
+  get size(): number {
+    return this.#storage.length;
+  }
+
+  /** The number of elements (PyTorch's name). */
+  numel(): number {
+    return this.#storage.length;
+  }
+
+  /** Whether this tensor was created by the user rather than computed by an op. */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /**
+   * Replaces the values of this tensor with those of `source` (same shape), keeping its
+   * identity: what optimizers and `loadStateDict` use to update parameters in place.
+   */
+  assign(source: Tensor): this {
+    if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(
+        `assign: cannot copy a tensor of shape ${fmtShape(source.shape)} into one of shape ` +
+          `${fmtShape(this.shape)}`,
+      );
+    }
+    let storage = source.storage;
+    if (source.device !== this.device || source.dtype !== this.dtype) {
+      storage = source.to(this.device).to(this.dtype).storage;
+    }
+    storage.refs++;
+    releaseStorage(this.#storage);
+    finalizer.unregister(this);
+    this.#storage = storage;
+    finalizer.register(this, storage, this);
+    return this;
+  }
+
+  /** Gives this tensor's storage back now instead of waiting for garbage collection. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    finalizer.unregister(this);
+    releaseStorage(this.#storage);
+  }
+
+  /** Whether {@link dispose} was called. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  // ---- reading values ------------------------------------------------------------------------
+
+  /** The values as a flat typed array (a copy). */
+  data(): Promise<TypedArray> {
+    return getBackend(this.device).read(this.storage, this.dtype);
+  }
+
+  /** The values as a flat typed array, synchronously (CPU tensors only). */
+  dataSync(): TypedArray {
+    const backend = getBackend(this.device);
+    if (!backend.readSync) {
+      throw new Error(
+        `dataSync: tensors on "${this.device}" can only be read asynchronously: ` +
+          `use "await t.data()"`,
+      );
+    }
+    return backend.readSync(this.storage, this.dtype);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) {
+      throw new Error(
+        `item: only a tensor with one element can be converted to a number, ` +
+          `this one has shape ${fmtShape(this.shape)} (${this.size} elements)`,
+      );
+    }
+    return (await this.data())[0];
+  }
+
+  /** The values as nested arrays (a number for a scalar). */
+  async toArray(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape);
+  }
+
+  /** A short description: `Tensor(shape=[2, 3], dtype=float32, device=cpu)`. */
+  toString(): string {
+    return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, device=${this.device}` +
+      (this.requiresGrad ? ", requiresGrad=true)" : ")");
+  }
+
+  // ---- autograd ------------------------------------------------------------------------------
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires one. A scalar
+   * needs no argument; any other shape needs the gradient of some scalar with respect to it.
+   */
+  backward(gradient?: Tensor, options?: BackwardOptions): void {
+    if (!this.requiresGrad) {
+      throw new Error(
+        `backward: this tensor does not require a gradient and has no graph: did you forget ` +
+          `{ requiresGrad: true } on the inputs, or compute it inside noGrad()?`,
+      );
+    }
+    if (gradient === undefined) {
+      if (this.size !== 1) {
+        throw new Error(
+          `backward: a gradient can be created implicitly only for a scalar output; this ` +
+            `tensor has shape ${fmtShape(this.shape)}. Pass the gradient explicitly: ` +
+            `t.backward(onesLike(t)), or reduce first: t.sum().backward()`,
+        );
+      }
+      gradient = sh.full(this.shape, 1, this.dtype, this.device);
+    } else if (gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(
+        `backward: the gradient has shape ${fmtShape(gradient.shape)} but the tensor has ` +
+          `shape ${fmtShape(this.shape)}; they must match`,
+      );
+    }
+    runBackward(this, gradient, options);
+  }
+
+  /** A tensor with the same values, cut from the graph (no gradient flows through it). */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.dtype);
+  }
+
+  /** Sets whether this leaf tracks gradients, in place; returns this tensor. */
+  requiresGrad_(requiresGrad = true): this {
+    if (!this.isLeaf && !requiresGrad) {
+      throw new Error(
+        "requiresGrad_: only a leaf tensor's flag can be turned off; use detach() instead",
+      );
+    }
+    if (requiresGrad && this.dtype === "int32") {
+      throw new Error("requiresGrad_: only float tensors can require gradients, this is int32");
+    }
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Asks `backward()` to keep the gradient of this non-leaf tensor in `grad`. */
+  retainGrad(): this {
+    this.retainsGrad = true;
+    return this;
+  }
+
+  /** Clears the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  // ---- devices and dtypes --------------------------------------------------------------------
+
+  /** A copy on another device, or in another dtype (the same tensor if nothing changes). */
+  to(target: Device | DType): Tensor {
+    return sh.to(this, target);
+  }
+  /** As float32. */
+  float(): Tensor {
+    return sh.to(this, "float32");
+  }
+  /** As float64. */
+  double(): Tensor {
+    return sh.to(this, "float64");
+  }
+  /** As int32 (truncating toward zero). */
+  int(): Tensor {
+    return sh.to(this, "int32");
+  }
+  /** A copy of the values on the CPU (reads back from a GPU, so it is asynchronous). */
+  async cpu(): Promise<Tensor> {
+    if (this.device === "cpu") return this;
+    const values = await this.data();
+    return new Tensor(getBackend("cpu").upload(values), this.shape, this.dtype);
+  }
+  /** A copy with its own storage (gradients flow through it). */
+  clone(): Tensor {
+    return sh.clone(this);
+  }
+
+  // ---- elementwise ---------------------------------------------------------------------------
+
+  /** `this + other`, broadcasting. */
+  add(other: TensorLike): Tensor {
+    return ew.add(this, other);
+  }
+  /** `this - other`, broadcasting. */
+  sub(other: TensorLike): Tensor {
+    return ew.sub(this, other);
+  }
+  /** `this * other`, broadcasting. */
+  mul(other: TensorLike): Tensor {
+    return ew.mul(this, other);
+  }
+  /** `this / other`, broadcasting. */
+  div(other: TensorLike): Tensor {
+    return ew.div(this, other);
+  }
+  /** `this ** exponent`, broadcasting. */
+  pow(exponent: TensorLike): Tensor {
+    return ew.pow(this, exponent);
+  }
+  /** Elementwise maximum with `other`. */
+  maximum(other: TensorLike): Tensor {
+    return ew.maximum(this, other);
+  }
+  /** Elementwise minimum with `other`. */
+  minimum(other: TensorLike): Tensor {
+    return ew.minimum(this, other);
+  }
+  /** `-this`. */
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  /** `e ** this`. */
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  /** Natural logarithm. */
+  log(): Tensor {
+    return ew.log(this);
+  }
+  /** Square root. */
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  /** Absolute value. */
+  abs(): Tensor {
+    return ew.abs(this);
+  }
+  /** `this * this`. */
+  square(): Tensor {
+    return ew.mul(this, this);
+  }
+  /** Limits values to `[min, max]` (either bound may be omitted with `undefined`). */
+  clamp(min?: number, max?: number): Tensor {
+    return ew.clamp(this, min, max);
+  }
+  /** `max(this, 0)`. */
+  relu(): Tensor {
+    return ew.relu(this);
+  }
+  /** `this` where positive, `slope * this` elsewhere. */
+  leakyRelu(slope = 0.01): Tensor {
+    return ew.leakyRelu(this, slope);
+  }
+  /** `1 / (1 + e ** -this)`. */
+  sigmoid(): Tensor {
+    return ew.sigmoid(this);
+  }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor {
+    return ew.tanh(this);
+  }
+  /** Gaussian error linear unit, `x * Phi(x)`. */
+  gelu(): Tensor {
+    return ew.gelu(this);
+  }
+  /** 1 where `this == other`, else 0 (no gradient). */
+  eq(other: TensorLike): Tensor {
+    return ew.eq(this, other);
+  }
+  /** 1 where `this > other`, else 0 (no gradient). */
+  gt(other: TensorLike): Tensor {
+    return ew.gt(this, other);
+  }
+  /** 1 where `this >= other`, else 0 (no gradient). */
+  ge(other: TensorLike): Tensor {
+    return ew.ge(this, other);
+  }
+  /** 1 where `this < other`, else 0 (no gradient). */
+  lt(other: TensorLike): Tensor {
+    return ew.lt(this, other);
+  }
+  /** 1 where `this <= other`, else 0 (no gradient). */
+  le(other: TensorLike): Tensor {
+    return ew.le(this, other);
+  }
+
+  // ---- reductions ----------------------------------------------------------------------------
+
+  /** Sum over `dim` (one or several; all when omitted). */
+  sum(dim?: number | number[], keepdim = false): Tensor {
+    return red.sum(this, dim, keepdim);
+  }
+  /** Mean over `dim` (one or several; all when omitted). */
+  mean(dim?: number | number[], keepdim = false): Tensor {
+    return red.mean(this, dim, keepdim);
+  }
+  /** Maximum over `dim` (one or several; all when omitted). */
+  max(dim?: number | number[], keepdim = false): Tensor {
+    return red.max(this, dim, keepdim);
+  }
+  /** Minimum over `dim` (one or several; all when omitted). */
+  min(dim?: number | number[], keepdim = false): Tensor {
+    return red.min(this, dim, keepdim);
+  }
+  /** Variance over `dim`; unbiased (divides by n - 1) unless `correction` is 0. */
+  var(dim?: number | number[], options: { keepdim?: boolean; correction?: number } = {}): Tensor {
+    return red.variance(this, dim, options);
+  }
+  /** Standard deviation over `dim`; unbiased unless `correction` is 0. */
+  std(dim?: number | number[], options: { keepdim?: boolean; correction?: number } = {}): Tensor {
+    return red.std(this, dim, options);
+  }
+  /** `log(sum(exp(this)))` over `dim`, computed without overflow. */
+  logsumexp(dim: number | number[], keepdim = false): Tensor {
+    return red.logsumexp(this, dim, keepdim);
+  }
+  /** Index of the maximum along `dim` (of the flattened tensor when omitted); int32. */
+  argmax(dim?: number, keepdim = false): Tensor {
+    return red.argmax(this, dim, keepdim);
+  }
+  /** Index of the minimum along `dim` (of the flattened tensor when omitted); int32. */
+  argmin(dim?: number, keepdim = false): Tensor {
+    return red.argmin(this, dim, keepdim);
+  }
+  /** `exp(this) / sum(exp(this))` along `dim`. */
+  softmax(dim: number): Tensor {
+    return red.softmax(this, dim);
+  }
+  /** `log(softmax(this))` along `dim`, computed stably. */
+  logSoftmax(dim: number): Tensor {
+    return red.logSoftmax(this, dim);
+  }
+
+  // ---- shapes --------------------------------------------------------------------------------
+
+  /** The same values in a new shape (one size may be -1, inferred). Shares storage. */
+  reshape(shape: Shape): Tensor {
+    return sh.reshape(this, shape);
+  }
+  /** Same as {@link reshape} (tensors here are always contiguous). */
+  view(shape: Shape): Tensor {
+    return sh.reshape(this, shape);
+  }
+  /** Merges dimensions `startDim..endDim` into one. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return sh.flatten(this, startDim, endDim);
+  }
+  /** Removes dimensions of size 1 (only `dim` when given). */
+  squeeze(dim?: number | number[]): Tensor {
+    return sh.squeeze(this, dim);
+  }
+  /** Inserts a dimension of size 1 at `dim`. */
+  unsqueeze(dim: number): Tensor {
+    return sh.unsqueeze(this, dim);
+  }
+  /** Swaps two dimensions. */
+  transpose(dim0: number, dim1: number): Tensor {
+    return sh.transpose(this, dim0, dim1);
+  }
+  /** The transpose of a 2-D tensor. */
+  get T(): Tensor {
+    if (this.ndim !== 2) {
+      throw new Error(`T: expected a 2-D tensor, got shape ${fmtShape(this.shape)}`);
+    }
+    return sh.transpose(this, 0, 1);
+  }
+  /** Reorders the dimensions. */
+  permute(dims: number[]): Tensor {
+    return sh.permute(this, dims);
+  }
+  /** Repeats size-1 dimensions to a larger shape (-1 keeps a size). */
+  expand(shape: Shape): Tensor {
+    return sh.expand(this, shape);
+  }
+  /** `length` entries of `dim` starting at `start`. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return sh.narrow(this, dim, start, length);
+  }
+  /** Entries `start` (inclusive) to `end` (exclusive) of `dim`, every `step`-th. */
+  slice(dim: number, start = 0, end?: number, step = 1): Tensor {
+    return sh.slice(this, dim, start, end, step);
+  }
+  /** Picks entries along `dim` by an int32 index vector. */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return sh.indexSelect(this, dim, index);
+  }
+  /** Picks one entry along `dim` per position of an int32 index of the same rank. */
+  gather(dim: number, index: Tensor): Tensor {
+    return sh.gather(this, dim, index);
+  }
+
+  // ---- linear algebra ------------------------------------------------------------------------
+
+  /** Matrix product (batched, broadcasting batch dimensions). */
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+}
+
+/** Turns a flat array into nested arrays of the given shape. */
+function nest(values: ArrayLike<number>, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return values[0];
+  const build = (dim: number, offset: number): NestedArray[] => {
+    const size = shape[dim];
+    const stride = numel(shape.slice(dim + 1));
+    const out: NestedArray[] = [];
+    for (let i = 0; i < size; i++) {
+      out.push(
+        dim === shape.length - 1 ? values[offset + i] : build(dim + 1, offset + i * stride),
+      );
+    }
+    return out;
+  };
+  return build(0, 0);
+}

@@ -1,0 +1,42 @@
+/**
+ * The public API. Lessons, the site and users import only from here.
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "./mod.ts";
+ * const w = tensor(3, { requiresGrad: true });
+ * const loss = w.mul(2).sub(5).pow(2); // (w * x - y)^2 with x = 2, y = 5
+ * loss.backward();
+ * console.assert((await w.grad!.item()) === 4); // 2 * (3 * 2 - 5) * 2
+ * ```
+ * @module
+ */
+import { registerBackend } from "./core/backend.ts";
+import { cpuBackend } from "./core/cpu/backend.ts";
+
+registerBackend(cpuBackend);
+
+export { Tensor } from "./core/tensor.ts";
+export type { NestedArray, TensorLike } from "./core/tensor.ts";
+export type { Device, DType, TypedArray } from "./core/dtype.ts";
+export type { Shape } from "./core/shape.ts";
+export {
+  arange,
+  eye,
+  full,
+  linspace,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  tensor,
+  zeros,
+  zerosLike,
+} from "./core/creation.ts";
+export type { TensorOptions } from "./core/creation.ts";
+export { manualSeed, randperm } from "./core/random.ts";
+export { isGradEnabled, noGrad, withNoGrad } from "./core/autograd.ts";
+export { where } from "./core/ops/elementwise.ts";
+export { cat, stack } from "./core/ops/shape.ts";
+export { matmul } from "./core/ops/matmul.ts";
