@@ -40,3 +40,5 @@ export { isGradEnabled, noGrad, withNoGrad } from "./core/autograd.ts";
 export { where } from "./core/ops/elementwise.ts";
 export { cat, stack } from "./core/ops/shape.ts";
 export { matmul } from "./core/ops/matmul.ts";
+export { assertClose, gradcheck } from "./core/testing.ts";
+export type { GradcheckOptions, Tolerance } from "./core/testing.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { getBackend } from "./backend.ts";
-import { checkDType, type Device, type DType, type TypedArray, toTypedArray } from "./dtype.ts";
+import { checkDType, type Device, type DType, toTypedArray, type TypedArray } from "./dtype.ts";
 import { checkShape, fmtShape, numel, type Shape } from "./shape.ts";
 import { type NestedArray, Tensor } from "./tensor.ts";
 import { full as fullOp, to } from "./ops/shape.ts";
@@ -36,7 +36,10 @@ function fromValues(values: TypedArray, shape: Shape, options: TensorOptions): T
     throw new Error("tensor: WebGPU has no float64 (WGSL has no 64-bit floats); use float32");
   }
   const backend = getBackend(options.device ?? "cpu");
-  return finish(new Tensor(backend.upload(values), shape, dtype), { ...options, device: undefined });
+  return finish(new Tensor(backend.upload(values), shape, dtype), {
+    ...options,
+    device: undefined,
+  });
 }
 
 /** Reads the shape of nested arrays, checking that they are rectangular. */
@@ -100,7 +103,9 @@ export function tensor(
   flattenNested(values as NestedArray, nestedShape, flat);
   const shape = options.shape ?? nestedShape;
   if (numel(shape) !== flat.length) {
-    throw new Error(`tensor: shape ${fmtShape(shape)} needs ${numel(shape)} values, got ${flat.length}`);
+    throw new Error(
+      `tensor: shape ${fmtShape(shape)} needs ${numel(shape)} values, got ${flat.length}`,
+    );
   }
   return fromValues(toTypedArray(dtype, flat), shape, options);
 }

@@ -102,7 +102,9 @@ export class Tensor {
    * identity: what optimizers and `loadStateDict` use to update parameters in place.
    */
   assign(source: Tensor): this {
-    if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
+    if (
+      source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])
+    ) {
       throw new Error(
         `assign: cannot copy a tensor of shape ${fmtShape(source.shape)} into one of shape ` +
           `${fmtShape(this.shape)}`,
@@ -196,7 +198,10 @@ export class Tensor {
         );
       }
       gradient = sh.full(this.shape, 1, this.dtype, this.device);
-    } else if (gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) {
+    } else if (
+      gradient.shape.length !== this.shape.length ||
+      gradient.shape.some((d, i) => d !== this.shape[i])
+    ) {
       throw new Error(
         `backward: the gradient has shape ${fmtShape(gradient.shape)} but the tensor has ` +
           `shape ${fmtShape(this.shape)}; they must match`,

@@ -51,7 +51,7 @@ export const cpuBackend: Backend = {
   cast(x: Storage, length: number, _from: DType, to: DType) {
     const out = allocArray(to, length);
     const src = cpuData(x);
-    if (to === "int32") for (let i = 0; i < length; i++) out[i] = Math.trunc(src[i]);
+    if (to === "int32") { for (let i = 0; i < length; i++) out[i] = Math.trunc(src[i]); }
     else out.set(src);
     return wrap(out);
   },

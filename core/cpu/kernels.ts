@@ -233,7 +233,13 @@ export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: Matmul
     let i = 0;
     for (; i + 4 <= m; i += 4) {
       const c0 = cBase + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-      for (let j = 0; j < n; j++) c[c0 + j] = c[c1 + j] = c[c2 + j] = c[c3 + j] = 0;
+      for (let j = 0; j < n; j++) {
+        c[c0 + j] =
+          c[c1 + j] =
+          c[c2 + j] =
+          c[c3 + j] =
+            0;
+      }
       for (let p = 0; p < k; p++) {
         const at = aBase + i * aRow + p * aCol;
         const a0 = a[at], a1 = a[at + aRow], a2 = a[at + 2 * aRow], a3 = a[at + 3 * aRow];

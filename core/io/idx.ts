@@ -19,6 +19,9 @@
  * @module
  */
 
+import { tensor } from "../creation.ts";
+import type { Tensor } from "../tensor.ts";
+
 /** The element types an IDX file can hold. */
 export type IdxDtype = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
 
@@ -314,6 +317,16 @@ export interface FashionMnistArrays {
   classNames: string[];
 }
 
+/** Fashion-MNIST as tensors: what {@link loadFashionMnist} returns. */
+export interface FashionMnist {
+  /** float32 `[N, 1, 28, 28]`, pixels scaled to [0, 1]. */
+  images: Tensor;
+  /** int32 `[N]`, class indices in 0..9. */
+  labels: Tensor;
+  /** The class names, indexed by label. */
+  classNames: string[];
+}
+
 /** The four standard file names of (Fashion-)MNIST. */
 export function fashionMnistFileNames(train: boolean): { images: string; labels: string } {
   const prefix = train ? "train" : "t10k";
@@ -411,5 +424,37 @@ export async function loadFashionMnistArrays(
     height: images.shape[1],
     width: images.shape[2],
     classNames: [...FASHION_MNIST_CLASSES],
+  };
+}
+
+/**
+ * Loads Fashion-MNIST from a folder of the four standard IDX files, as tensors.
+ *
+ * The shipped subset is in `lessons/data/fashion-mnist/`; the full set installs with Debian's
+ * `dataset-fashion-mnist` under `/usr/share/datasets/fashion-mnist`.
+ *
+ * @param baseUrl the folder, as a URL (`file:` in Deno, `http(s):` in a browser)
+ * @param options `train` picks the training or the test files; `limit` keeps the first images
+ * @returns images float32 `[N, 1, 28, 28]` in [0, 1], labels int32 `[N]`, and the class names
+ *
+ * @example
+ * ```ts ignore
+ * const folder = new URL("../../lessons/data/fashion-mnist/", import.meta.url);
+ * const { images, labels, classNames } = await loadFashionMnist(folder, { train: false });
+ * images.shape; // [2000, 1, 28, 28]
+ * ```
+ */
+export async function loadFashionMnist(
+  baseUrl: URL | string,
+  options: FashionMnistOptions,
+): Promise<FashionMnist> {
+  const { images, labels, count, height, width, classNames } = await loadFashionMnistArrays(
+    baseUrl,
+    options,
+  );
+  return {
+    images: tensor(images, { shape: [count, 1, height, width], dtype: "float32" }),
+    labels: tensor(labels, { shape: [count], dtype: "int32" }),
+    classNames,
   };
 }

@@ -19,6 +19,11 @@
  * @module
  */
 
+import { tensor } from "../creation.ts";
+import type { Device } from "../dtype.ts";
+import { Tensor } from "../tensor.ts";
+import { fetchBytes } from "./idx.ts";
+
 /** The dtypes a record (and a tensor) can have. */
 export type SafetensorsDtype = "float32" | "float64" | "int32";
 
@@ -397,4 +402,94 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   const tensors: Record<string, RawTensor> = {};
   for (const entry of entries) tensors[entry.name] = readEntry(entry, data);
   return { tensors, metadata };
+}
+
+/**
+ * Saves a state dict (names to tensors, e.g. `model.stateDict()`) as the bytes of a
+ * safetensors file, which PyTorch loads with the same names, shapes and values.
+ *
+ * Tensors on any device are read back (`await t.data()`); the file records their dtype
+ * (float32 as F32, float64 as F64, int32 as I32). Write the bytes with `Deno.writeFile`.
+ *
+ * @param stateDict tensors by name, written in the object's key order
+ * @param metadata free-form strings for the header's `__metadata__` (default `{format: "pt"}`,
+ *   what PyTorch's own safetensors writer records)
+ * @returns the file's bytes
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "../../mod.ts";
+ * import { load, save } from "./safetensors.ts";
+ * const bytes = await save({ "fc.weight": tensor([[1, 2], [3, 4]]) });
+ * const loaded = load(bytes);
+ * console.assert(loaded["fc.weight"].shape.join() === "2,2");
+ * ```
+ */
+export async function save(
+  stateDict: Record<string, Tensor>,
+  metadata: Record<string, string> = { format: "pt" },
+): Promise<Uint8Array> {
+  const records: Record<string, RawTensor> = {};
+  for (const [name, value] of Object.entries(stateDict)) {
+    if (!(value instanceof Tensor)) {
+      throw new Error(
+        `save: state dict entry "${name}" is ${
+          value === null ? "null" : typeof value
+        }, not a tensor (save takes names mapped to tensors, e.g. model.stateDict())`,
+      );
+    }
+    records[name] = { dtype: value.dtype, shape: [...value.shape], data: await value.data() };
+  }
+  return encodeSafetensors(records, metadata);
+}
+
+/** Options of {@link load} and {@link fetchSafetensors}. */
+export interface LoadOptions {
+  /** Where to put the tensors (default `"cpu"`). */
+  device?: Device;
+}
+
+/**
+ * Loads the bytes of a safetensors file as a state dict of tensors (for example to pass to
+ * `model.loadStateDict`). Files written by PyTorch load as they are: F32, F64 and I32 keep
+ * their dtype, I64 becomes int32 and F16 / BF16 become float32.
+ *
+ * @param bytes the whole file (e.g. from `Deno.readFile`, or `fetch`'s `arrayBuffer()`)
+ * @param options `device` for the tensors (default `"cpu"`)
+ * @returns tensors by name, in the file's order
+ * @throws when the file is truncated or corrupted (see {@link decodeSafetensors}); nothing is
+ *   loaded unless the whole file checks out
+ */
+export function load(bytes: Uint8Array, options: LoadOptions = {}): Record<string, Tensor> {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new Error(
+      `load: expected the file's bytes as a Uint8Array, got ${
+        (bytes as object)?.constructor?.name ?? typeof bytes
+      } (wrap an ArrayBuffer with new Uint8Array(buffer))`,
+    );
+  }
+  const { tensors } = decodeSafetensors(bytes);
+  const stateDict: Record<string, Tensor> = {};
+  for (const [name, { dtype, shape, data }] of Object.entries(tensors)) {
+    stateDict[name] = tensor(data, { shape, dtype, device: options.device });
+  }
+  return stateDict;
+}
+
+/**
+ * Fetches a safetensors file (a `file:` URL in Deno, `http(s):` in a browser) and loads it as
+ * a state dict of tensors, like {@link load}.
+ *
+ * @throws with the URL in the message when the file is missing or corrupted
+ */
+export async function fetchSafetensors(
+  url: URL | string,
+  options: LoadOptions = {},
+): Promise<Record<string, Tensor>> {
+  const bytes = await fetchBytes(url);
+  try {
+    return load(bytes, options);
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${url})`);
+  }
 }

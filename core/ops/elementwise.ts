@@ -312,17 +312,29 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (y.dtype !== dtype) y = to(y, dtype);
   for (const t of [x, y]) {
     if (t.device !== condition.device) {
-      throw new Error(`where: tensors are on different devices ("${condition.device}", "${t.device}")`);
+      throw new Error(
+        `where: tensors are on different devices ("${condition.device}", "${t.device}")`,
+      );
     }
   }
-  const shape = broadcastShapes("where", broadcastShapes("where", condition.shape, x.shape), y.shape);
+  const shape = broadcastShapes(
+    "where",
+    broadcastShapes("where", condition.shape, x.shape),
+    y.shape,
+  );
   const view = (t: Tensor) => ({
     storage: t.storage,
     shape,
     strides: broadcastStrides(t.shape, shape),
     offset: 0,
   });
-  const storage = getBackend(x.device).where(view(condition), condition.dtype, view(x), view(y), dtype);
+  const storage = getBackend(x.device).where(
+    view(condition),
+    condition.dtype,
+    view(x),
+    view(y),
+    dtype,
+  );
   const out = new Tensor(storage, shape, dtype);
   return record("where", out, [x, y], (grad) => {
     const picked = to(gt(abs(to(condition, dtype)), 0), dtype);

@@ -77,7 +77,12 @@ export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tenso
   return div(sum(x, dims, keepdim), count);
 }
 
-function extreme(op: "max" | "min", x: Tensor, dim: number | number[] | undefined, keepdim: boolean) {
+function extreme(
+  op: "max" | "min",
+  x: Tensor,
+  dim: number | number[] | undefined,
+  keepdim: boolean,
+) {
   const dims = normDims(op, dim, x.ndim);
   const kept = reduceRaw(op, x, dims);
   const out = keepdim ? kept : reshape(kept, reducedShape(x.shape, dims, false));

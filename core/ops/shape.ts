@@ -17,7 +17,12 @@ import { Tensor } from "../tensor.ts";
 import { axisGeometry, sum } from "./reduce.ts";
 
 /** A tensor of `shape` filled with `value`. */
-export function full(shape: Shape, value: number, dtype: DType = "float32", device: Device = "cpu") {
+export function full(
+  shape: Shape,
+  value: number,
+  dtype: DType = "float32",
+  device: Device = "cpu",
+) {
   checkShape("full", shape);
   const storage = getBackend(device).fill(numel(shape), value, dtype);
   return new Tensor(storage, shape, dtype);
@@ -259,7 +264,12 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   const backend = getBackend(first.device);
   let offset = 0;
   for (const t of tensors) {
-    backend.writeStrided(out.storage, { shape: t.shape, strides, offset: offset * strides[d] }, t.storage, t.dtype);
+    backend.writeStrided(
+      out.storage,
+      { shape: t.shape, strides, offset: offset * strides[d] },
+      t.storage,
+      t.dtype,
+    );
     offset += t.shape[d];
   }
   return record("cat", out, tensors, (grad) => {

@@ -37,7 +37,10 @@ export const UNARY_OPS = {
   // tanh of a large input overflows exp() in some WGSL implementations; it is +-1 there anyway.
   tanh: { js: "Math.tanh(x)", wgsl: "tanh(clamp(x, -15.0, 15.0))" },
   // GELU as PyTorch computes it by default: x * Phi(x) with the exact normal CDF.
-  gelu: { js: "0.5 * x * (1 + erf(x * Math.SQRT1_2))", wgsl: "0.5 * x * (1.0 + erf(x * 0.70710678))" },
+  gelu: {
+    js: "0.5 * x * (1 + erf(x * Math.SQRT1_2))",
+    wgsl: "0.5 * x * (1.0 + erf(x * 0.70710678))",
+  },
   // d/dx [x * Phi(x)] = Phi(x) + x * phi(x).
   geluGrad: {
     js: "0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327",

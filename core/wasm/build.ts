@@ -118,7 +118,10 @@ export async function buildWasm(): Promise<Map<string, Uint8Array>> {
 }
 
 if (import.meta.main) {
-  const outDir = new URL(Deno.args[0] ? `file://${Deno.realPathSync(Deno.args[0])}/` : "./build/", import.meta.url);
+  const outDir = new URL(
+    Deno.args[0] ? `file://${Deno.realPathSync(Deno.args[0])}/` : "./build/",
+    import.meta.url,
+  );
   for (const [name, bytes] of await buildWasm()) {
     await Deno.writeFile(new URL(name, outDir), bytes);
     console.log(`wrote ${new URL(name, outDir).pathname} (${bytes.length} bytes)`);

@@ -7,7 +7,7 @@
 
 /** `a * b + c` on four lanes: one fused instruction where relaxed SIMD is on. */
 // @ts-ignore: decorator
-@inline
+
 export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return f32x4.relaxed_madd(a, b, c);
@@ -18,7 +18,7 @@ export function madd(a: v128, b: v128, c: v128): v128 {
 
 /** The sum of the four lanes of a vector. */
 // @ts-ignore: decorator
-@inline
+
 export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
     f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -26,7 +26,7 @@ export function hsum(v: v128): f32 {
 
 /** The largest of the four lanes of a vector. */
 // @ts-ignore: decorator
-@inline
+
 export function hmax(v: v128): f32 {
   return max(
     max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),

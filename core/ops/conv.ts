@@ -1,0 +1,246 @@
+/**
+ * Convolution and pooling, built on one op: `unfold` (im2col).
+ *
+ * `unfold` copies every window of an image into a column, so that a convolution becomes a single
+ * matrix product of the flattened kernels with the columns, and pooling becomes a max or a mean
+ * over each column. Its backward is the adjoint `fold` (col2im), which adds each column entry
+ * back to the pixel it was read from; where windows overlap, the contributions add up.
+ *
+ * Composed this way, the backward of a convolution needs no code of its own: the weight gradient
+ * comes out of matmul's backward as `dOut @ columns^T` (a correlation of the input with the
+ * output gradient) and the input gradient as `fold(W^T @ dOut)`, which is the "full convolution
+ * with the flipped kernel" of textbooks.
+ *
+ * @module
+ */
+import { record } from "../autograd.ts";
+import { type Conv2dGeometry, getBackend } from "../backend.ts";
+import { fmtShape } from "../shape.ts";
+import { Tensor } from "../tensor.ts";
+import { add } from "./elementwise.ts";
+import { matmul } from "./matmul.ts";
+import { max, mean } from "./reduce.ts";
+import { cat, reshape } from "./shape.ts";
+
+/** A size given as one number for both directions or as `[height, width]`. */
+export type Pair = number | [number, number];
+
+function pair(op: string, name: string, value: Pair, min: number): [number, number] {
+  const [h, w] = typeof value === "number" ? [value, value] : value;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < min || w < min) {
+    throw new Error(`${op}: ${name} must be integers >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return [h, w];
+}
+
+/** Window options shared by convolution and pooling. */
+export interface WindowOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+/**
+ * Works out the output size of a sliding window: `out = floor((in + 2*pad - dilation*(k-1) - 1)
+ * / stride) + 1` in each direction.
+ */
+export function windowGeometry(
+  op: string,
+  input: readonly number[],
+  kernel: Pair,
+  options: WindowOptions,
+  padValue = 0,
+): Conv2dGeometry {
+  if (input.length !== 4) {
+    throw new Error(
+      `${op}: expected a 4-D input [batch, channels, height, width], got shape ${fmtShape(input)}`,
+    );
+  }
+  const [n, c, h, w] = input;
+  const [kernelH, kernelW] = pair(op, "kernel size", kernel, 1);
+  const [strideH, strideW] = pair(op, "stride", options.stride ?? 1, 1);
+  const [padH, padW] = pair(op, "padding", options.padding ?? 0, 0);
+  const [dilationH, dilationW] = pair(op, "dilation", options.dilation ?? 1, 1);
+  const outH = Math.floor((h + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH) + 1;
+  const outW = Math.floor((w + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW) + 1;
+  if (outH < 1 || outW < 1) {
+    throw new Error(
+      `${op}: the input of size ${h}x${w} (padded by ${padH}x${padW}) is smaller than the ` +
+        `kernel of size ${kernelH}x${kernelW} with dilation ${dilationH}x${dilationW}; the ` +
+        `output would be ${outH}x${outW}`,
+    );
+  }
+  return {
+    n,
+    c,
+    h,
+    w,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+    outH,
+    outW,
+    padValue,
+  };
+}
+
+/**
+ * Unfolds image patches (im2col): `[n, c, h, w]` becomes `[n, c * kh * kw, outH * outW]`, one
+ * column per window position, rows ordered (channel, ky, kx).
+ */
+export function unfold(x: Tensor, geom: Conv2dGeometry): Tensor {
+  const backend = getBackend(x.device);
+  const rows = geom.c * geom.kernelH * geom.kernelW;
+  const out = new Tensor(
+    backend.im2col(x.storage, x.dtype, geom),
+    [geom.n, rows, geom.outH * geom.outW],
+    x.dtype,
+  );
+  // Each column entry was read from one pixel (or from the padding): fold adds it back there.
+  return record("unfold", out, [x], (grad) => [
+    new Tensor(backend.col2im(grad.storage, grad.dtype, geom), x.shape, grad.dtype),
+  ]);
+}
+
+/** Options of {@link conv2d}. */
+export interface Conv2dOptions extends WindowOptions {
+  /** Split channels into groups that are convolved separately (depthwise when = channels). */
+  groups?: number;
+}
+
+/**
+ * 2-D convolution (strictly, cross-correlation, as in every deep learning library).
+ * `input` is `[n, inChannels, h, w]`, `weight` is `[outChannels, inChannels / groups, kh, kw]`,
+ * `bias` is `[outChannels]`.
+ */
+export function conv2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  options: Conv2dOptions = {},
+): Tensor {
+  const groups = options.groups ?? 1;
+  if (weight.ndim !== 4) {
+    throw new Error(
+      `conv2d: expected a 4-D weight [outChannels, inChannels/groups, kh, kw], got shape ` +
+        `${fmtShape(weight.shape)}`,
+    );
+  }
+  const [outChannels, groupChannels, kernelH, kernelW] = weight.shape;
+  const geom = windowGeometry("conv2d", input.shape, [kernelH, kernelW], options);
+  if (!Number.isInteger(groups) || groups < 1 || geom.c % groups || outChannels % groups) {
+    throw new Error(
+      `conv2d: groups (${groups}) must divide both the input channels (${geom.c}) and the ` +
+        `output channels (${outChannels})`,
+    );
+  }
+  if (geom.c / groups !== groupChannels) {
+    throw new Error(
+      `conv2d: the input has ${geom.c} channels but the weight of shape ` +
+        `${fmtShape(weight.shape)} expects ${groupChannels * groups} ` +
+        `(${groupChannels} per group x ${groups} groups)`,
+    );
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outChannels)) {
+    throw new Error(
+      `conv2d: bias must have shape [${outChannels}], got ${fmtShape(bias.shape)}`,
+    );
+  }
+  const { n, outH, outW } = geom;
+  const patch = groupChannels * kernelH * kernelW;
+  // [n, groups, patch, L] columns against [groups, outPerGroup, patch] kernels.
+  const columns = reshape(unfold(input, geom), [n, groups, patch, outH * outW]);
+  const kernels = reshape(weight, [groups, outChannels / groups, patch]);
+  let out = reshape(matmul(kernels, columns), [n, outChannels, outH, outW]);
+  if (bias) out = add(out, reshape(bias, [outChannels, 1, 1]));
+  return out;
+}
+
+/** Options of the pooling functions. */
+export interface PoolOptions extends WindowOptions {
+  /** Defaults to the kernel size (non-overlapping windows). */
+  stride?: Pair;
+}
+
+/** The windows of a pooling op as `[n, c, kh * kw, outH, outW]`. */
+function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, padValue: number) {
+  const geom = windowGeometry(
+    op,
+    x.shape,
+    kernel,
+    { ...options, stride: options.stride ?? kernel },
+    padValue,
+  );
+  const [padH, padW] = [geom.padH, geom.padW];
+  if (padH * 2 > geom.kernelH || padW * 2 > geom.kernelW) {
+    throw new Error(
+      `${op}: padding (${padH}x${padW}) should be at most half the kernel size ` +
+        `(${geom.kernelH}x${geom.kernelW})`,
+    );
+  }
+  // Each channel is its own image, so unfold sees [n * c, 1, h, w].
+  const planes = reshape(x, [geom.n * geom.c, 1, geom.h, geom.w]);
+  const windows = unfold(planes, { ...geom, n: geom.n * geom.c, c: 1 });
+  return {
+    geom,
+    windows: reshape(windows, [geom.n, geom.c, geom.kernelH * geom.kernelW, geom.outH, geom.outW]),
+  };
+}
+
+/**
+ * Max pooling: the largest value of each window. Padding reads as -Infinity, so it never wins.
+ * The gradient flows to the first maximum of each window.
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  const { windows } = poolWindows("maxPool2d", x, kernelSize, options, -Infinity);
+  return max(windows, 2);
+}
+
+/** Average pooling: the mean of each window (padding counts as zeros, as in PyTorch). */
+export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  const { windows } = poolWindows("avgPool2d", x, kernelSize, options, 0);
+  return mean(windows, 2);
+}
+
+/**
+ * Average pooling to a fixed output size, whatever the input size. When the input divides
+ * evenly this is plain average pooling; otherwise each output cell averages the rows
+ * `floor(i*H/out) .. ceil((i+1)*H/out)` as PyTorch does.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  const [outH, outW] = pair("adaptiveAvgPool2d", "output size", outputSize, 1);
+  if (x.ndim !== 4) {
+    throw new Error(
+      `adaptiveAvgPool2d: expected a 4-D input [batch, channels, height, width], got ` +
+        `${fmtShape(x.shape)}`,
+    );
+  }
+  const [, , h, w] = x.shape;
+  if (h % outH === 0 && w % outW === 0) {
+    return avgPool2d(x, [h / outH, w / outW]);
+  }
+  // Uneven windows: average each output cell's own window and stitch the cells together.
+  const rows: Tensor[] = [];
+  for (let i = 0; i < outH; i++) {
+    const top = Math.floor((i * h) / outH);
+    const bottom = Math.ceil(((i + 1) * h) / outH);
+    const cells: Tensor[] = [];
+    for (let j = 0; j < outW; j++) {
+      const left = Math.floor((j * w) / outW);
+      const right = Math.ceil(((j + 1) * w) / outW);
+      const cell = x.narrow(2, top, bottom - top).narrow(3, left, right - left);
+      cells.push(mean(cell, [2, 3], true));
+    }
+    rows.push(catLast(cells, 3));
+  }
+  return catLast(rows, 2);
+}
+
+function catLast(parts: Tensor[], dim: number): Tensor {
+  return parts.length === 1 ? parts[0] : cat(parts, dim);
+}

@@ -1,0 +1,514 @@
+// Elementwise ops of the op table (core/ops/table.ts), float32.
+//
+// Each op has a code, exported as a constant named after the table's row (`unary_relu`,
+// `binary_add`), so the JavaScript side finds the code by name and falls back to the reference
+// kernels for any op the table has and this file lacks.
+//
+// A kernel switches on the op once, outside its loop: every case calls an inlined loop with a
+// constant op code, which the optimizer specializes into a loop of its own. Cheap ops run four
+// lanes at a time; transcendental ones (exp, log, tanh, ...) run in float64 scalar math, like the
+// reference kernels, so both give the same float32 result.
+
+export const unary_neg: i32 = 0;
+export const unary_abs: i32 = 1;
+export const unary_sign: i32 = 2;
+export const unary_exp: i32 = 3;
+export const unary_log: i32 = 4;
+export const unary_sqrt: i32 = 5;
+export const unary_relu: i32 = 6;
+export const unary_step: i32 = 7;
+export const unary_leakyRelu: i32 = 8;
+export const unary_leakyReluGrad: i32 = 9;
+export const unary_sigmoid: i32 = 10;
+export const unary_tanh: i32 = 11;
+export const unary_gelu: i32 = 12;
+export const unary_geluGrad: i32 = 13;
+export const unary_clamp: i32 = 14;
+export const unary_powScalar: i32 = 15;
+export const unary_addScalar: i32 = 16;
+export const unary_mulScalar: i32 = 17;
+
+export const binary_add: i32 = 0;
+export const binary_sub: i32 = 1;
+export const binary_mul: i32 = 2;
+export const binary_div: i32 = 3;
+export const binary_pow: i32 = 4;
+export const binary_maximum: i32 = 5;
+export const binary_minimum: i32 = 6;
+export const binary_eq: i32 = 7;
+export const binary_gt: i32 = 8;
+export const binary_ge: i32 = 9;
+export const binary_lt: i32 = 10;
+export const binary_le: i32 = 11;
+
+/** The error function (Abramowitz and Stegun 7.1.26), the same formula as the op table's. */
+function erf(x: f64): f64 {
+  const sign: f64 = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t +
+    0.254829592) * t;
+  return sign * (1 - poly * Math.exp(-ax * ax));
+}
+
+/** Math.sign of JavaScript: -1, 0 (keeping the sign of a zero), 1, or NaN. */
+function sign(x: f64): f64 {
+  if (x > 0) return 1;
+  if (x < 0) return -1;
+  return x;
+}
+
+/** One unary op on one value, computed in float64 like the reference kernels. */
+// @ts-ignore: decorator
+
+function unaryScalar(op: i32, value: f32, p0: f64, p1: f64): f32 {
+  const x = <f64> value;
+  switch (op) {
+    case unary_neg:
+      return -value;
+    case unary_abs:
+      return Mathf.abs(value);
+    case unary_sign:
+      return <f32> sign(x);
+    case unary_exp:
+      return <f32> Math.exp(x);
+    case unary_log:
+      return <f32> Math.log(x);
+    case unary_sqrt:
+      return Mathf.sqrt(value);
+    case unary_relu:
+      return value > 0 ? value : 0;
+    case unary_step:
+      return value > 0 ? 1 : 0;
+    case unary_leakyRelu:
+      return x > 0 ? value : <f32> (p0 * x);
+    case unary_leakyReluGrad:
+      return x > 0 ? 1 : <f32> p0;
+    case unary_sigmoid:
+      return <f32> (1 / (1 + Math.exp(-x)));
+    case unary_tanh:
+      return <f32> Math.tanh(x);
+    case unary_gelu:
+      return <f32> (0.5 * x * (1 + erf(x * Math.SQRT1_2)));
+    case unary_geluGrad:
+      return <f32> (0.5 * (1 + erf(x * Math.SQRT1_2)) +
+        x * Math.exp(-0.5 * x * x) * 0.3989422804014327);
+    case unary_clamp:
+      return <f32> Math.min(Math.max(x, p0), p1);
+    case unary_powScalar:
+      return <f32> Math.pow(x, p0);
+    case unary_addScalar:
+      return <f32> (x + p0);
+    case unary_mulScalar:
+      return <f32> (x * p0);
+    default:
+      return <f32> NaN;
+  }
+}
+
+/** Whether an op has a four-lane form below (the others go one value at a time). */
+// @ts-ignore: decorator
+
+function unaryHasVector(op: i32): bool {
+  return op == unary_neg || op == unary_abs || op == unary_sqrt || op == unary_relu ||
+    op == unary_step || op == unary_leakyRelu || op == unary_leakyReluGrad ||
+    op == unary_clamp || op == unary_addScalar || op == unary_mulScalar;
+}
+
+/**
+ * One unary op on four lanes. `v0` and `v1` hold the parameters splatted. Comparisons select as
+ * the reference's `x > 0 ? ... : ...` does, so NaN goes the same way.
+ */
+// @ts-ignore: decorator
+
+function unaryVector(op: i32, x: v128, v0: v128, v1: v128): v128 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  switch (op) {
+    case unary_neg:
+      return f32x4.neg(x);
+    case unary_abs:
+      return f32x4.abs(x);
+    case unary_sqrt:
+      return f32x4.sqrt(x);
+    case unary_relu:
+      return v128.and(x, f32x4.gt(x, zero));
+    case unary_step:
+      return v128.and(one, f32x4.gt(x, zero));
+    case unary_leakyRelu:
+      return v128.bitselect(x, f32x4.mul(x, v0), f32x4.gt(x, zero));
+    case unary_leakyReluGrad:
+      return v128.bitselect(one, v0, f32x4.gt(x, zero));
+    case unary_clamp:
+      return f32x4.min(f32x4.max(x, v0), v1);
+    case unary_addScalar:
+      return f32x4.add(x, v0);
+    case unary_mulScalar:
+      return f32x4.mul(x, v0);
+    default:
+      return x;
+  }
+}
+
+// @ts-ignore: decorator
+
+function unaryLoop(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64): void {
+  let i = 0;
+  if (unaryHasVector(op)) {
+    const v0 = f32x4.splat(<f32> p0);
+    const v1 = f32x4.splat(<f32> p1);
+    for (; i + 4 <= n; i += 4) {
+      const offset = <usize> i << 2;
+      v128.store(out + offset, unaryVector(op, v128.load(x + offset), v0, v1));
+    }
+  }
+  for (; i < n; i++) {
+    const offset = <usize> i << 2;
+    store<f32>(out + offset, unaryScalar(op, load<f32>(x + offset), p0, p1));
+  }
+}
+
+/** `out[i] = op(x[i])` for `n` float32 values; `p0`, `p1` are the op's scalar parameters. */
+export function unaryF32(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64): void {
+  switch (op) {
+    case unary_neg:
+      unaryLoop(unary_neg, out, x, n, p0, p1);
+      break;
+    case unary_abs:
+      unaryLoop(unary_abs, out, x, n, p0, p1);
+      break;
+    case unary_sign:
+      unaryLoop(unary_sign, out, x, n, p0, p1);
+      break;
+    case unary_exp:
+      unaryLoop(unary_exp, out, x, n, p0, p1);
+      break;
+    case unary_log:
+      unaryLoop(unary_log, out, x, n, p0, p1);
+      break;
+    case unary_sqrt:
+      unaryLoop(unary_sqrt, out, x, n, p0, p1);
+      break;
+    case unary_relu:
+      unaryLoop(unary_relu, out, x, n, p0, p1);
+      break;
+    case unary_step:
+      unaryLoop(unary_step, out, x, n, p0, p1);
+      break;
+    case unary_leakyRelu:
+      unaryLoop(unary_leakyRelu, out, x, n, p0, p1);
+      break;
+    case unary_leakyReluGrad:
+      unaryLoop(unary_leakyReluGrad, out, x, n, p0, p1);
+      break;
+    case unary_sigmoid:
+      unaryLoop(unary_sigmoid, out, x, n, p0, p1);
+      break;
+    case unary_tanh:
+      unaryLoop(unary_tanh, out, x, n, p0, p1);
+      break;
+    case unary_gelu:
+      unaryLoop(unary_gelu, out, x, n, p0, p1);
+      break;
+    case unary_geluGrad:
+      unaryLoop(unary_geluGrad, out, x, n, p0, p1);
+      break;
+    case unary_clamp:
+      unaryLoop(unary_clamp, out, x, n, p0, p1);
+      break;
+    case unary_powScalar:
+      unaryLoop(unary_powScalar, out, x, n, p0, p1);
+      break;
+    case unary_addScalar:
+      unaryLoop(unary_addScalar, out, x, n, p0, p1);
+      break;
+    case unary_mulScalar:
+      unaryLoop(unary_mulScalar, out, x, n, p0, p1);
+      break;
+  }
+}
+
+/** One binary op on one pair of values. */
+// @ts-ignore: decorator
+
+function binaryScalar(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case binary_add:
+      return a + b;
+    case binary_sub:
+      return a - b;
+    case binary_mul:
+      return a * b;
+    case binary_div:
+      return a / b;
+    case binary_pow:
+      return <f32> Math.pow(<f64> a, <f64> b);
+    case binary_maximum:
+      return a > b ? a : b;
+    case binary_minimum:
+      return a < b ? a : b;
+    case binary_eq:
+      return a == b ? 1 : 0;
+    case binary_gt:
+      return a > b ? 1 : 0;
+    case binary_ge:
+      return a >= b ? 1 : 0;
+    case binary_lt:
+      return a < b ? 1 : 0;
+    case binary_le:
+      return a <= b ? 1 : 0;
+    default:
+      return <f32> NaN;
+  }
+}
+
+/** One binary op on four lanes (every op but pow). */
+// @ts-ignore: decorator
+
+function binaryVector(op: i32, a: v128, b: v128): v128 {
+  const one = f32x4.splat(1);
+  switch (op) {
+    case binary_add:
+      return f32x4.add(a, b);
+    case binary_sub:
+      return f32x4.sub(a, b);
+    case binary_mul:
+      return f32x4.mul(a, b);
+    case binary_div:
+      return f32x4.div(a, b);
+    case binary_maximum:
+      return v128.bitselect(a, b, f32x4.gt(a, b));
+    case binary_minimum:
+      return v128.bitselect(a, b, f32x4.lt(a, b));
+    case binary_eq:
+      return v128.and(one, f32x4.eq(a, b));
+    case binary_gt:
+      return v128.and(one, f32x4.gt(a, b));
+    case binary_ge:
+      return v128.and(one, f32x4.ge(a, b));
+    case binary_lt:
+      return v128.and(one, f32x4.lt(a, b));
+    case binary_le:
+      return v128.and(one, f32x4.le(a, b));
+    default:
+      return a;
+  }
+}
+
+/**
+ * One row of a binary op: `out[i] = a[i * aStride] op b[i * bStride]`. Strides of 1 (contiguous)
+ * and 0 (a broadcast value) run four lanes at a time.
+ */
+// @ts-ignore: decorator
+
+function binaryRowLoop(
+  op: i32,
+  out: usize,
+  a: usize,
+  b: usize,
+  n: i32,
+  aStride: i32,
+  bStride: i32,
+): void {
+  let i = 0;
+  if (op != binary_pow) {
+    if (aStride == 1 && bStride == 1) {
+      for (; i + 4 <= n; i += 4) {
+        const offset = <usize> i << 2;
+        v128.store(out + offset, binaryVector(op, v128.load(a + offset), v128.load(b + offset)));
+      }
+    } else if (aStride == 1 && bStride == 0) {
+      const bv = v128.load32_splat(b);
+      for (; i + 4 <= n; i += 4) {
+        const offset = <usize> i << 2;
+        v128.store(out + offset, binaryVector(op, v128.load(a + offset), bv));
+      }
+    } else if (aStride == 0 && bStride == 1) {
+      const av = v128.load32_splat(a);
+      for (; i + 4 <= n; i += 4) {
+        const offset = <usize> i << 2;
+        v128.store(out + offset, binaryVector(op, av, v128.load(b + offset)));
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const value = binaryScalar(
+      op,
+      load<f32>(a + (<usize> (i * aStride) << 2)),
+      load<f32>(b + (<usize> (i * bStride) << 2)),
+    );
+    store<f32>(out + (<usize> i << 2), value);
+  }
+}
+
+function binaryRow(
+  op: i32,
+  out: usize,
+  a: usize,
+  b: usize,
+  n: i32,
+  aStride: i32,
+  bStride: i32,
+): void {
+  switch (op) {
+    case binary_add:
+      binaryRowLoop(binary_add, out, a, b, n, aStride, bStride);
+      break;
+    case binary_sub:
+      binaryRowLoop(binary_sub, out, a, b, n, aStride, bStride);
+      break;
+    case binary_mul:
+      binaryRowLoop(binary_mul, out, a, b, n, aStride, bStride);
+      break;
+    case binary_div:
+      binaryRowLoop(binary_div, out, a, b, n, aStride, bStride);
+      break;
+    case binary_pow:
+      binaryRowLoop(binary_pow, out, a, b, n, aStride, bStride);
+      break;
+    case binary_maximum:
+      binaryRowLoop(binary_maximum, out, a, b, n, aStride, bStride);
+      break;
+    case binary_minimum:
+      binaryRowLoop(binary_minimum, out, a, b, n, aStride, bStride);
+      break;
+    case binary_eq:
+      binaryRowLoop(binary_eq, out, a, b, n, aStride, bStride);
+      break;
+    case binary_gt:
+      binaryRowLoop(binary_gt, out, a, b, n, aStride, bStride);
+      break;
+    case binary_ge:
+      binaryRowLoop(binary_ge, out, a, b, n, aStride, bStride);
+      break;
+    case binary_lt:
+      binaryRowLoop(binary_lt, out, a, b, n, aStride, bStride);
+      break;
+    case binary_le:
+      binaryRowLoop(binary_le, out, a, b, n, aStride, bStride);
+      break;
+  }
+}
+
+/**
+ * `out = a op b` over broadcast views. `dims` points to `3 * ndim` int32 values: the output
+ * shape, then the strides of `a`, then the strides of `b` (in elements; 0 where broadcast).
+ * `a` and `b` already include their views' offsets. The caller merges dimensions first, so the
+ * last dimension is as long as possible. `counters` is room for `ndim` int32 values.
+ */
+export function binaryF32(
+  op: i32,
+  out: usize,
+  a: usize,
+  b: usize,
+  ndim: i32,
+  dims: usize,
+  counters: usize,
+): void {
+  const last = ndim - 1;
+  const rowLength = load<i32>(dims + (<usize> last << 2));
+  const aRowStride = load<i32>(dims + (<usize> (ndim + last) << 2));
+  const bRowStride = load<i32>(dims + (<usize> (2 * ndim + last) << 2));
+  let rows = 1;
+  for (let d = 0; d < last; d++) {
+    rows *= load<i32>(dims + (<usize> d << 2));
+    store<i32>(counters + (<usize> d << 2), 0);
+  }
+  let aOffset = 0;
+  let bOffset = 0;
+  for (let row = 0; row < rows; row++) {
+    binaryRow(
+      op,
+      out + (<usize> (row * rowLength) << 2),
+      a + (<usize> aOffset << 2),
+      b + (<usize> bOffset << 2),
+      rowLength,
+      aRowStride,
+      bRowStride,
+    );
+    // Advance the outer index like an odometer, keeping both offsets in step.
+    for (let d = last - 1; d >= 0; d--) {
+      const counter = counters + (<usize> d << 2);
+      const size = load<i32>(dims + (<usize> d << 2));
+      const aStride = load<i32>(dims + (<usize> (ndim + d) << 2));
+      const bStride = load<i32>(dims + (<usize> (2 * ndim + d) << 2));
+      const index = load<i32>(counter) + 1;
+      if (index < size) {
+        store<i32>(counter, index);
+        aOffset += aStride;
+        bOffset += bStride;
+        break;
+      }
+      store<i32>(counter, 0);
+      aOffset -= aStride * (size - 1);
+      bOffset -= bStride * (size - 1);
+    }
+  }
+}
+
+/** `dx[i] = x[i] > 0 ? dy[i] : 0`: the backward pass of ReLU in one pass. */
+export function reluBackwardF32(dx: usize, dy: usize, x: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const offset = <usize> i << 2;
+    const mask = f32x4.gt(v128.load(x + offset), zero);
+    v128.store(dx + offset, v128.and(v128.load(dy + offset), mask));
+  }
+  for (; i < n; i++) {
+    const offset = <usize> i << 2;
+    store<f32>(dx + offset, load<f32>(x + offset) > 0 ? load<f32>(dy + offset) : 0);
+  }
+}
+
+/**
+ * `out = cond != 0 ? a : b` over broadcast views, like {@link binaryF32}: `dims` holds the shape,
+ * then the strides of `cond`, `a` and `b` (`4 * ndim` int32 values). `condIsInt` says whether
+ * `cond` holds int32 (else float32) values.
+ */
+export function whereF32(
+  out: usize,
+  cond: usize,
+  condIsInt: i32,
+  a: usize,
+  b: usize,
+  ndim: i32,
+  dims: usize,
+  counters: usize,
+): void {
+  let total = 1;
+  for (let d = 0; d < ndim; d++) {
+    total *= load<i32>(dims + (<usize> d << 2));
+    store<i32>(counters + (<usize> d << 2), 0);
+  }
+  let condOffset = 0;
+  let aOffset = 0;
+  let bOffset = 0;
+  for (let i = 0; i < total; i++) {
+    const condAddress = cond + (<usize> condOffset << 2);
+    const pick = condIsInt ? load<i32>(condAddress) != 0 : load<f32>(condAddress) != 0;
+    const value = pick
+      ? load<f32>(a + (<usize> aOffset << 2))
+      : load<f32>(b + (<usize> bOffset << 2));
+    store<f32>(out + (<usize> i << 2), value);
+    for (let d = ndim - 1; d >= 0; d--) {
+      const counter = counters + (<usize> d << 2);
+      const size = load<i32>(dims + (<usize> d << 2));
+      const condStride = load<i32>(dims + (<usize> (ndim + d) << 2));
+      const aStride = load<i32>(dims + (<usize> (2 * ndim + d) << 2));
+      const bStride = load<i32>(dims + (<usize> (3 * ndim + d) << 2));
+      const index = load<i32>(counter) + 1;
+      if (index < size) {
+        store<i32>(counter, index);
+        condOffset += condStride;
+        aOffset += aStride;
+        bOffset += bStride;
+        break;
+      }
+      store<i32>(counter, 0);
+      condOffset -= condStride * (size - 1);
+      aOffset -= aStride * (size - 1);
+      bOffset -= bStride * (size - 1);
+    }
+  }
+}
