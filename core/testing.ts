@@ -94,7 +94,7 @@ export async function gradcheck(
   }
   // A fixed pseudo-random probe, so that the check does not consume the seeded generator.
   const first = fn(...inputs);
-  const probeValues = new Float64Array(first.size);
+  const probeValues = new Float64Array((await first.data()).length);
   for (let i = 0; i < probeValues.length; i++) probeValues[i] = 0.5 + ((i * 7919) % 13) / 13;
   const probe = new Tensor(cpu.upload(probeValues), first.shape, "float64");
   const objective = (): number => {
