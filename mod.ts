@@ -42,3 +42,14 @@ export { cat, stack } from "./core/ops/shape.ts";
 export { matmul } from "./core/ops/matmul.ts";
 export { assertClose, gradcheck } from "./core/testing.ts";
 export type { GradcheckOptions, Tolerance } from "./core/testing.ts";
+export {
+  FASHION_MNIST_CLASSES,
+  fetchIdx,
+  loadFashionMnist,
+  readIdx,
+  writeIdx,
+} from "./core/io/idx.ts";
+export type { FashionMnist, FashionMnistOptions, IdxArray } from "./core/io/idx.ts";
+export { csvColumn, csvLabels, csvNumbers, fetchCsv, parseCsv } from "./core/io/csv.ts";
+export type { CsvOptions, CsvTable } from "./core/io/csv.ts";
+export { fetchSafetensors, load, save } from "./core/io/safetensors.ts";
