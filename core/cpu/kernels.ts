@@ -72,18 +72,38 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
           return;
         }
       }
-      const index = new Array(rank).fill(0);
+      // General case: merge neighbouring dimensions that both inputs walk contiguously, then
+      // run the innermost dimension in a tight loop and advance a counter for the others.
+      const dims = [], as_ = [], bs_ = [];
+      for (let d = 0; d < rank; d++) {
+        if (shape[d] === 1) continue;
+        const last = dims.length - 1;
+        if (last >= 0 && as_[last] === aStrides[d] * shape[d] && bs_[last] === bStrides[d] * shape[d]) {
+          dims[last] *= shape[d];
+          as_[last] = aStrides[d];
+          bs_[last] = bStrides[d];
+        } else {
+          dims.push(shape[d]);
+          as_.push(aStrides[d]);
+          bs_.push(bStrides[d]);
+        }
+      }
+      if (dims.length === 0) { const a = as[aOff], b = bs[bOff]; out[0] = ${expr}; return; }
+      const r = dims.length, inner = dims[r - 1], sa = as_[r - 1], sb = bs_[r - 1];
+      const index = new Array(r).fill(0);
       let ai = aOff, bi = bOff;
-      for (let i = 0; i < n; i++) {
-        const a = as[ai], b = bs[bi];
-        out[i] = ${expr};
-        for (let d = rank - 1; d >= 0; d--) {
+      for (let start = 0; start < n; start += inner) {
+        for (let j = 0, pa = ai, pb = bi; j < inner; j++, pa += sa, pb += sb) {
+          const a = as[pa], b = bs[pb];
+          out[start + j] = ${expr};
+        }
+        for (let d = r - 2; d >= 0; d--) {
           index[d]++;
-          ai += aStrides[d];
-          bi += bStrides[d];
-          if (index[d] < shape[d]) break;
-          ai -= aStrides[d] * shape[d];
-          bi -= bStrides[d] * shape[d];
+          ai += as_[d];
+          bi += bs_[d];
+          if (index[d] < dims[d]) break;
+          ai -= as_[d] * dims[d];
+          bi -= bs_[d] * dims[d];
           index[d] = 0;
         }
       }
@@ -206,60 +226,82 @@ export function argReduceAxis(
 }
 
 /**
- * Batched matrix product. The loop order i-p-j keeps the innermost loop running along contiguous
- * rows of B and C (cache friendly), and four rows of A are handled at once so that each row of
- * B loaded from memory is used four times (register blocking). Transposed operands are read
- * through strides, so weight gradients need no transposed copies.
+ * Batched matrix product, `C = op(A) @ op(B)`.
+ *
+ * The output is computed in 4x4 tiles: sixteen running sums live in local variables (which the
+ * JIT keeps in registers) while the loop over `p` reads four values of A and four of B per step,
+ * so each value loaded from memory is used four times. Transposed operands are read through
+ * strides (`aRow`, `aCol`, `bRow`, `bCol`), so weight gradients need no transposed copies.
  */
 export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: MatmulSpec): void {
   const { batch, m, n, k, transA, transB } = spec;
-  // Strides of A as an [m, k] matrix and of B as a [k, n] matrix.
+  // Where element (i, p) of op(A) and element (p, j) of op(B) are, relative to the matrix start.
   const aRow = transA ? 1 : k, aCol = transA ? m : 1;
   const bRow = transB ? 1 : n, bCol = transB ? k : 1;
+  // Four columns of op(B) are copied side by side ("packed") before they are used by every row
+  // block of A, so the inner loop reads B contiguously whatever its layout.
+  const panel = new Float64Array(4 * k);
   for (let t = 0; t < batch; t++) {
     const aBase = spec.aOffset + t * spec.aBatchStride;
     const bBase = spec.bOffset + t * spec.bBatchStride;
     const cBase = t * m * n;
-    // When B is transposed its rows are not contiguous: copy it once to [k, n].
-    let bMat = b, bStart = bBase, bRowStride = bRow;
-    if (transB || bCol !== 1) {
-      bMat = new (b.constructor as Float64ArrayConstructor)(k * n);
+    for (let j = 0; j < n; j += 4) {
+      const cols = Math.min(4, n - j);
       for (let p = 0; p < k; p++) {
-        for (let j = 0; j < n; j++) bMat[p * n + j] = b[bBase + p * bRow + j * bCol];
-      }
-      bStart = 0;
-      bRowStride = n;
-    }
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const c0 = cBase + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-      for (let j = 0; j < n; j++) {
-        c[c0 + j] =
-          c[c1 + j] =
-          c[c2 + j] =
-          c[c3 + j] =
-            0;
-      }
-      for (let p = 0; p < k; p++) {
-        const at = aBase + i * aRow + p * aCol;
-        const a0 = a[at], a1 = a[at + aRow], a2 = a[at + 2 * aRow], a3 = a[at + 3 * aRow];
-        const bp = bStart + p * bRowStride;
-        for (let j = 0; j < n; j++) {
-          const bv = bMat[bp + j];
-          c[c0 + j] += a0 * bv;
-          c[c1 + j] += a1 * bv;
-          c[c2 + j] += a2 * bv;
-          c[c3 + j] += a3 * bv;
+        for (let s = 0; s < 4; s++) {
+          panel[p * 4 + s] = s < cols ? b[bBase + p * bRow + (j + s) * bCol] : 0;
         }
       }
-    }
-    for (; i < m; i++) {
-      const c0 = cBase + i * n;
-      for (let j = 0; j < n; j++) c[c0 + j] = 0;
-      for (let p = 0; p < k; p++) {
-        const av = a[aBase + i * aRow + p * aCol];
-        const bp = bStart + p * bRowStride;
-        for (let j = 0; j < n; j++) c[c0 + j] += av * bMat[bp + j];
+      for (let i = 0; i < m; i += 4) {
+        const rows = Math.min(4, m - i);
+        let pa = aBase + i * aRow;
+        if (rows < 4) {
+          // Edge rows: one row of A at a time against the packed columns.
+          for (let r = 0; r < rows; r++) {
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let p = 0, q = 0; p < k; p++, q += 4) {
+              const av = a[pa + r * aRow + p * aCol];
+              s0 += av * panel[q], s1 += av * panel[q + 1];
+              s2 += av * panel[q + 2], s3 += av * panel[q + 3];
+            }
+            const at = cBase + (i + r) * n + j;
+            c[at] = s0;
+            if (cols > 1) c[at + 1] = s1;
+            if (cols > 2) c[at + 2] = s2;
+            if (cols > 3) c[at + 3] = s3;
+          }
+          continue;
+        }
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0, q = 0; p < k; p++, pa += aCol, q += 4) {
+          const a0 = a[pa], a1 = a[pa + aRow], a2 = a[pa + 2 * aRow], a3 = a[pa + 3 * aRow];
+          const b0 = panel[q], b1 = panel[q + 1], b2 = panel[q + 2], b3 = panel[q + 3];
+          c00 += a0 * b0, c01 += a0 * b1, c02 += a0 * b2, c03 += a0 * b3;
+          c10 += a1 * b0, c11 += a1 * b1, c12 += a1 * b2, c13 += a1 * b3;
+          c20 += a2 * b0, c21 += a2 * b1, c22 += a2 * b2, c23 += a2 * b3;
+          c30 += a3 * b0, c31 += a3 * b1, c32 += a3 * b2, c33 += a3 * b3;
+        }
+        let at = cBase + i * n + j;
+        c[at] = c00;
+        if (cols > 1) c[at + 1] = c01;
+        if (cols > 2) c[at + 2] = c02;
+        if (cols > 3) c[at + 3] = c03;
+        at += n;
+        c[at] = c10;
+        if (cols > 1) c[at + 1] = c11;
+        if (cols > 2) c[at + 2] = c12;
+        if (cols > 3) c[at + 3] = c13;
+        at += n;
+        c[at] = c20;
+        if (cols > 1) c[at + 1] = c21;
+        if (cols > 2) c[at + 2] = c22;
+        if (cols > 3) c[at + 3] = c23;
+        at += n;
+        c[at] = c30;
+        if (cols > 1) c[at + 1] = c31;
+        if (cols > 2) c[at + 2] = c32;
+        if (cols > 3) c[at + 3] = c33;
       }
     }
   }
