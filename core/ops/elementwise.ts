@@ -153,16 +153,21 @@ export function pow(a: Tensor, b: TensorLike): Tensor {
   if (typeof b === "number") {
     const exponent = b;
     const out = unaryKernel("powScalar", a, [exponent]);
-    // d(a^p)/da = p * a^(p-1).
+    // d(a^p)/da = p * a^(p-1); for p = 0 that is 0 everywhere (a^-1 would give 0 * inf at 0).
     return record("pow", out, [a], (grad) => [
-      mul(grad, mul(pow(a, exponent - 1), exponent)),
+      exponent === 0 ? mul(grad, 0) : mul(grad, mul(pow(a, exponent - 1), exponent)),
     ]);
   }
   const out = binaryKernel("pow", a, b);
-  // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * ln(a).
+  // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * ln(a). Where b = 0 the first is 0, and where
+  // a = 0 and b >= 0 the second is 0, as in PyTorch (the formulas would give 0 * inf there).
   return record("pow", out, [a, b], (grad) => [
-    a.requiresGrad ? sumToShape(mul(grad, mul(b, pow(a, sub(b, 1)))), a.shape) : null,
-    b.requiresGrad ? sumToShape(mul(grad, mul(out, log(a))), b.shape) : null,
+    a.requiresGrad
+      ? sumToShape(mul(grad, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))))), a.shape)
+      : null,
+    b.requiresGrad
+      ? sumToShape(mul(grad, where(mul(eq(a, 0), ge(b, 0)), 0, mul(out, log(a)))), b.shape)
+      : null,
   ]);
 }
 
@@ -251,7 +256,7 @@ function subFrom(value: number, t: Tensor): Tensor {
 /** `max(x, 0)`; the gradient passes where x > 0. */
 export function relu(x: Tensor): Tensor {
   const out = unaryKernel("relu", x);
-  return record("relu", out, [x], (grad) => [mul(grad, unaryKernel("step", x))]);
+  return record("relu", out, [x], (grad) => [binaryKernel("reluBackward", grad, x)]);
 }
 
 /** `x` where positive, `slope * x` elsewhere. */

@@ -67,6 +67,8 @@ export const BINARY_OPS = {
   ge: { js: "(a >= b ? 1 : 0)", wgsl: "select(T(0), T(1), a >= b)", int: true },
   lt: { js: "(a < b ? 1 : 0)", wgsl: "select(T(0), T(1), a < b)", int: true },
   le: { js: "(a <= b ? 1 : 0)", wgsl: "select(T(0), T(1), a <= b)", int: true },
+  // The backward of relu in one pass: the gradient `a` passes where the input `b` was positive.
+  reluBackward: { js: "(b > 0 ? a : 0)", wgsl: "select(T(0), a, b > T(0))" },
 } as const satisfies Record<string, ElementwiseOp>;
 
 /** The name of a unary op in the table. */
