@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { manualSeed } from "../mod.ts";
 
 /** One row of a table: column name to value. */
 export type TableRow = Record<string, string | number>;
@@ -198,6 +199,8 @@ export async function runLesson(
   ctx: LessonContext,
   emit: (event: OutputEvent) => void,
 ): Promise<void> {
+  // Seeded here, so the terminal, the site's capture and the browser all show the same numbers.
+  manualSeed(ctx.seed);
   const out = createOutput(emit);
   for (const [index, step] of lesson.steps.entries()) {
     if (ctx.signal?.aborted) break;

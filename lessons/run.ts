@@ -1,0 +1,342 @@
+/**
+ * The terminal runner: `deno task lesson 3` runs lesson 3 step by step and draws what it shows.
+ *
+ * ```
+ * deno task lesson                 # lists the lessons
+ * deno task lesson 3               # runs lesson 3
+ * deno task lesson 3 --quick       # small data, few epochs (under a minute)
+ * deno task lesson 3 --device webgpu --seed 1 --data /usr/share/datasets/fashion-mnist
+ * ```
+ *
+ * Plots are drawn in the terminal and written as SVG under `out/lesson-NN/`, image grids as PNG;
+ * the run ends with what the lesson showed and the time it took. The task runs with Deno's
+ * permissions narrowed to reading the repository and writing `out/`: no network, no environment.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type Lesson, type LessonContext, runLesson } from "./format.ts";
+import { findLesson, type LessonEntry, lessons, twoDigits } from "./registry.ts";
+import { formatDuration } from "./render/format.ts";
+import { serverDocument } from "./render/server_dom.ts";
+import { TerminalRenderer } from "./terminal/renderer.ts";
+import type { TextStream } from "./terminal/progress.ts";
+import { painter, wrap } from "./terminal/style.ts";
+import { isTodo } from "./todo.ts";
+import * as core from "../mod.ts";
+
+/** Which device a run asks for on the command line. */
+export type DeviceChoice = "cpu" | "webgpu" | "auto";
+
+/** The options of a run, from the command line. */
+export interface RunOptions {
+  /** The lesson's number; undefined lists the lessons. */
+  lesson?: number;
+  /** Small data and few epochs. */
+  quick: boolean;
+  /** The device asked for. */
+  device: DeviceChoice;
+  /** The seed given to `manualSeed` before the first step. */
+  seed: number;
+  /** A folder with the full Fashion-MNIST IDX files. */
+  data?: string;
+  /** For tests and lesson authors: run this lesson module instead of one from the registry. */
+  lessonFile?: string;
+  /** Where plots and images go (default "out"). */
+  out: string;
+  /** Print the usage and stop. */
+  help: boolean;
+}
+
+const USAGE = `Usage: deno task lesson N [options]
+  N                  the lesson to run (without it: the list of lessons)
+  --quick            small data and few epochs (each lesson in under a minute)
+  --device D         cpu, webgpu or auto (default auto: WebGPU when there is a GPU)
+  --seed N           seed of every random choice (default 0)
+  --data DIR         folder with the full Fashion-MNIST (*-idx?-ubyte.gz files), e.g.
+                     /usr/share/datasets/fashion-mnist; default: the subset in lessons/data/`;
+
+/** Parses the command line; throws an Error with a readable message on bad input. */
+export function parseRunArgs(args: string[]): RunOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      quick: { type: "boolean", default: false },
+      device: { type: "string", default: "auto" },
+      seed: { type: "string", default: "0" },
+      data: { type: "string" },
+      "lesson-file": { type: "string" },
+      out: { type: "string", default: "out" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const device = values.device as DeviceChoice;
+  if (!["cpu", "webgpu", "auto"].includes(device)) {
+    throw new Error(`--device must be cpu, webgpu or auto, not "${values.device}"`);
+  }
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed)) {
+    throw new Error(`--seed must be a whole number, not "${values.seed}"`);
+  }
+  if (positionals.length > 1) throw new Error(`one lesson at a time, not ${positionals.join(" ")}`);
+  let lesson: number | undefined;
+  if (positionals.length === 1) {
+    lesson = Number(positionals[0]);
+    if (!Number.isInteger(lesson)) throw new Error(`"${positionals[0]}" is not a lesson number`);
+  }
+  return {
+    lesson,
+    quick: values.quick,
+    device,
+    seed,
+    data: values.data,
+    lessonFile: values["lesson-file"],
+    out: values.out,
+    help: values.help,
+  };
+}
+
+/** What `pickDevice` of the core answers (see `gpu/device.ts`). */
+type PickDevice = (
+  preferred: DeviceChoice,
+) => Promise<{ device: "cpu" | "webgpu"; reason: string }>;
+
+/**
+ * HOOK (device): picks the device of a run. Uses the core's `pickDevice` (WebGPU when an adapter
+ * exists, else the CPU, with the reason) as soon as `mod.ts` exports it; until then a run uses
+ * the CPU unless WebGPU is asked for by name.
+ */
+export async function chooseDevice(
+  choice: DeviceChoice,
+): Promise<{ device: "cpu" | "webgpu"; note: string }> {
+  const pickDevice = (core as unknown as { pickDevice?: PickDevice }).pickDevice;
+  if (pickDevice && choice !== "cpu") {
+    const { device, reason } = await pickDevice(choice);
+    return { device, note: `${device} (${reason})` };
+  }
+  if (choice === "webgpu") return { device: "webgpu", note: "webgpu" };
+  if (choice === "auto") return { device: "cpu", note: "cpu (auto)" };
+  return { device: "cpu", note: "cpu" };
+}
+
+/**
+ * Where data files are found: `name` in the `--data` folder when it is there (also by its last
+ * path part, so "fashion-mnist/train-images-idx3-ubyte.gz" finds the file at the folder's top),
+ * else in the shipped `lessons/data/`.
+ */
+export function dataResolver(dataDir: string | undefined, shipped: URL): (name: string) => URL {
+  const folder = dataDir ? pathToFileURL(resolve(dataDir) + "/") : undefined;
+  return (name) => {
+    if (folder) {
+      for (const candidate of [name, name.split("/").pop()!]) {
+        const url = new URL(candidate, folder);
+        try {
+          if (Deno.statSync(url).isFile) return url;
+        } catch {
+          // not there: try the next place
+        }
+      }
+    }
+    return new URL(name, shipped);
+  };
+}
+
+/** Standard output as a {@link TextStream}, written synchronously so that bars show mid-loop. */
+function stdoutStream(): TextStream {
+  const encoder = new TextEncoder();
+  const isTTY = Deno.stdout.isTerminal();
+  let columns = 100;
+  if (isTTY) {
+    try {
+      columns = Deno.consoleSize().columns;
+    } catch {
+      // keep 100
+    }
+  }
+  return {
+    isTTY,
+    columns,
+    write(text: string) {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      try {
+        while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+      } catch (error) {
+        // The reader went away (`deno task lesson 1 | head`): stop quietly, as other tools do.
+        if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+        throw error;
+      }
+    },
+  };
+}
+
+/** A path relative to the working directory when inside it, for printing. */
+function shortPath(path: string): string {
+  const inside = relative(Deno.cwd(), path);
+  return inside.startsWith("..") ? path : inside;
+}
+
+/** Checks that the `--data` folder can be read, asking for permission on a terminal. */
+function checkDataFolder(dir: string, args: string[]): string | undefined {
+  const descriptor = { name: "read", path: dir } as const;
+  let state = Deno.permissions.querySync(descriptor).state;
+  if (state === "prompt" && Deno.stdin.isTerminal()) {
+    state = Deno.permissions.requestSync(descriptor).state;
+  }
+  if (state !== "granted") {
+    return `This run may only read the repository, not ${dir}. Allow it with:\n` +
+      `  deno run --no-prompt --allow-read=.,${dir} --allow-write=out lessons/run.ts ${
+        args.join(" ")
+      }`;
+  }
+  try {
+    if (!Deno.statSync(dir).isDirectory) return `--data ${dir} is not a folder`;
+  } catch {
+    return `--data ${dir}: no such folder`;
+  }
+  return undefined;
+}
+
+/** The list printed by `deno task lesson` alone. */
+function listLessons(write: (text: string) => void): void {
+  if (lessons.length === 0) {
+    write("There are no lessons yet.\n");
+    return;
+  }
+  write("Lessons:\n");
+  for (const entry of lessons) write(`  ${String(entry.number).padStart(2)}  ${entry.title}\n`);
+  write(`\nRun one with: deno task lesson N  (add --quick for a short run; --help for options)\n`);
+}
+
+/** Loads the lesson to run, from the registry or from `--lesson-file`. */
+async function loadLesson(options: RunOptions): Promise<Lesson | string> {
+  if (options.lessonFile) {
+    const module = await import(pathToFileURL(resolve(options.lessonFile)).href);
+    return module.default as Lesson;
+  }
+  const entry: LessonEntry | undefined = findLesson(options.lesson!);
+  if (!entry) return `There is no lesson ${options.lesson}.`;
+  return await entry.load();
+}
+
+/** Runs the command line; returns the exit status. */
+export async function main(args: string[]): Promise<number> {
+  const stream = stdoutStream();
+  const write = (text: string) => stream.write(text);
+  let options: RunOptions;
+  try {
+    options = parseRunArgs(args);
+  } catch (error) {
+    write(`${error instanceof Error ? error.message : error}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    write(USAGE + "\n");
+    return 0;
+  }
+  if (options.lesson === undefined && !options.lessonFile) {
+    listLessons(write);
+    return 0;
+  }
+  if (options.data) {
+    const problem = checkDataFolder(options.data, args);
+    if (problem) {
+      write(problem + "\n");
+      return 2;
+    }
+  }
+  const loaded = await loadLesson(options);
+  if (typeof loaded === "string") {
+    write(loaded + "\n");
+    listLessons(write);
+    return 2;
+  }
+  const lesson = loaded;
+
+  const { device, note } = await chooseDevice(options.device);
+  const outDir = resolve(options.out, `lesson-${twoDigits(lesson.number)}`);
+  const shipped = new URL("./data/", import.meta.url);
+  const ctx: LessonContext = {
+    quick: options.quick,
+    device,
+    seed: options.seed,
+    dataUrl: dataResolver(options.data, shipped),
+    state: {},
+  };
+  const renderer = new TerminalRenderer({
+    stream,
+    color: stream.isTTY && !Deno.noColor,
+    outDir: shortPath(outDir),
+    document: serverDocument(),
+    saveFile: async (path, data) => {
+      const full = resolve(path);
+      await Deno.mkdir(resolve(full, ".."), { recursive: true });
+      if (typeof data === "string") await Deno.writeTextFile(full, data);
+      else await Deno.writeFile(full, data);
+    },
+  }, lesson.steps);
+  const paint = renderer.paint;
+
+  // The header: which lesson, what it is about, and the options of this run.
+  const heading = `Lesson ${lesson.number}: ${lesson.title}`;
+  const data = options.data ? shortPath(resolve(options.data)) : "shipped subset (lessons/data)";
+  renderer.print([
+    paint(heading, "bold"),
+    paint("═".repeat(Math.min([...heading].length, renderer.width)), "bold"),
+    ...wrap(lesson.description, renderer.width),
+    paint(
+      `quick: ${options.quick ? "yes" : "no"} · device: ${note} · seed: ${options.seed} · ` +
+        `data: ${data}`,
+      "dim",
+    ),
+  ]);
+
+  const started = performance.now();
+  let step = "";
+  // The runner is the only printer: a lesson that logs is told so, and its text still shows.
+  const { log, info } = console;
+  let warned = false;
+  console.log = console.info = (...parts: unknown[]) => {
+    if (!warned) {
+      renderer.print(paint(
+        `(${step || "The lesson"} called console.log; lessons write with out.text and out.value)`,
+        "yellow",
+      ));
+      warned = true;
+    }
+    renderer.print(
+      parts.map((part) => typeof part === "string" ? part : Deno.inspect(part)).join(" "),
+    );
+  };
+  try {
+    // Every random choice of the lesson (init, shuffling, data) follows from this seed.
+    core.manualSeed(options.seed);
+    await runLesson(lesson, ctx, (event) => {
+      if (event.kind === "step") step = `Step ${event.index + 1} (${event.title})`;
+      renderer.handle(event);
+    });
+  } catch (error) {
+    [console.log, console.info] = [log, info];
+    renderer.abort();
+    await renderer.finish();
+    const red = painter(stream.isTTY && !Deno.noColor);
+    if (isTodo(error)) {
+      write(`\n${red(error.message, "yellow")}\n`);
+    } else {
+      const message = error instanceof Error ? error.stack ?? error.message : String(error);
+      const where = step ? `${step} stopped with an error:` : "The lesson stopped with an error:";
+      write(`\n${red(where, "red", "bold")}\n${message}\n`);
+    }
+    write(`(after ${formatDuration(performance.now() - started)})\n`);
+    return 1;
+  }
+  [console.log, console.info] = [log, info];
+  const errors = await renderer.finish(performance.now() - started);
+  return errors.length ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
