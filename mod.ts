@@ -12,9 +12,13 @@
  * @module
  */
 import { registerBackend } from "./core/backend.ts";
-import { cpuBackend } from "./core/cpu/backend.ts";
+import { wasmCpuBackend } from "./core/wasm/backend.ts";
 
-registerBackend(cpuBackend);
+// The CPU backend runs float32 on the WebAssembly SIMD kernels and everything else (and, after
+// setCpuKernels("reference"), everything) on the readable TypeScript kernels of core/cpu/.
+registerBackend(wasmCpuBackend);
+export { getCpuKernels, setCpuKernels, setCpuThreads } from "./core/wasm/backend.ts";
+export type { CpuKernelSet } from "./core/wasm/backend.ts";
 
 export { Tensor } from "./core/tensor.ts";
 export type { NestedArray, TensorLike } from "./core/tensor.ts";
@@ -42,6 +46,10 @@ export { cat, stack } from "./core/ops/shape.ts";
 export { matmul } from "./core/ops/matmul.ts";
 export { assertClose, gradcheck } from "./core/testing.ts";
 export type { GradcheckOptions, Tolerance } from "./core/testing.ts";
+export * as data from "./core/data/index.ts";
+export * as F from "./core/nn/functional.ts";
+export * as nn from "./core/nn/index.ts";
+export * as optim from "./core/optim/index.ts";
 export {
   FASHION_MNIST_CLASSES,
   fetchIdx,

@@ -141,8 +141,11 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
       const inputGrads = node.backward(grad);
       if (!options.retainGraph) node.backward = null;
       node.inputs.forEach((input, k) => {
-        const g = inputGrads[k];
+        let g = inputGrads[k];
         if (!g || !input.requiresGrad) return;
+        // An op that promoted this input (float32 * float64) computed its gradient in the wider
+        // dtype: bring it back to the input's own dtype, as PyTorch does.
+        if (g.dtype !== input.dtype) g = g.to(input.dtype);
         if (g.shape.length !== input.shape.length || g.shape.some((d, j) => d !== input.shape[j])) {
           throw new Error(
             `backward of "${node.op}" produced a gradient of shape ${fmtShape(g.shape)} ` +

@@ -161,17 +161,22 @@ export function std(
   return sqrt(variance(x, dim, options));
 }
 
+/** The maximum over `dims` (keepdim), not recorded, with rows of -Infinity shifted by 0. */
+function maxShift(x: Tensor, dims: number[]): Tensor {
+  return withNoGrad(() => {
+    const m = reduceRaw("max", x, dims);
+    // A row of -Infinity would give -inf - -inf = NaN: shift such rows by 0 instead.
+    return where(eq(m, -Infinity), 0, m);
+  });
+}
+
 /**
  * `log(sum(exp(x)))` over `dim`, without overflow: subtracting the maximum first keeps every
  * `exp` at most 1, and adding it back afterwards gives the same value.
  */
 export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
   const dims = normDims("logsumexp", dim, x.ndim);
-  const shift = withNoGrad(() => {
-    const m = reduceRaw("max", x, dims);
-    // A row of -Infinity would give -inf - -inf = NaN: shift such rows by 0 instead.
-    return where(eq(m, -Infinity), 0, m);
-  });
+  const shift = maxShift(x, dims);
   const summed = sum(exp(sub(x, shift)), dims, true);
   const out = add(log(summed), shift);
   return keepdim ? out : reshape(out, reducedShape(x.shape, dims, false));
@@ -180,17 +185,28 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): T
 /** `exp(x) / sum(exp(x))` along `dim`. */
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normDim("softmax", dim, x.ndim);
-  const out = withNoGrad(() => exp(sub(x, logsumexp(x, d, true))));
+  // Subtracting the maximum first keeps exp() from overflowing and, unlike subtracting a
+  // logsumexp of size ~1000, loses no precision for large logits.
+  const out = withNoGrad(() => {
+    const exps = exp(sub(x, maxShift(x, [d])));
+    return div(exps, sum(exps, d, true));
+  });
   // With y = softmax(x): dx = y * (g - sum(g * y)), summed along dim.
   return record("softmax", out, [x], (grad) => [
     mul(out, sub(grad, sum(mul(grad, out), d, true))),
   ]);
 }
 
-/** `log(softmax(x))` along `dim`, computed as `x - logsumexp(x)` (stable for large logits). */
+/**
+ * `log(softmax(x))` along `dim`, computed as `(x - max) - log(sum(exp(x - max)))`, which is
+ * stable and precise for large logits.
+ */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normDim("logSoftmax", dim, x.ndim);
-  const out = withNoGrad(() => sub(x, logsumexp(x, d, true)));
+  const out = withNoGrad(() => {
+    const shifted = sub(x, maxShift(x, [d]));
+    return sub(shifted, log(sum(exp(shifted), d, true)));
+  });
   // With y = log softmax(x): dx = g - softmax(x) * sum(g), summed along dim.
   return record("logSoftmax", out, [x], (grad) => [
     sub(grad, mul(exp(out), sum(grad, d, true))),
