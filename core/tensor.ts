@@ -122,6 +122,23 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * Moves the values (and the gradient, if any) to another device in place, keeping this
+   * tensor's identity: what `module.to(device)` uses, so that an optimizer made before the move
+   * still holds the right tensors.
+   */
+  moveTo(device: Device): this {
+    if (device === this.device) return this;
+    const storage = sh.to(this.detach(), device).storage;
+    storage.refs++;
+    releaseStorage(this.#storage);
+    finalizer.unregister(this);
+    this.#storage = storage;
+    finalizer.register(this, storage, this);
+    if (this.grad) this.grad = sh.to(this.grad, device);
+    return this;
+  }
+
   /** Gives this tensor's storage back now instead of waiting for garbage collection. */
   dispose(): void {
     if (this.#disposed) return;
