@@ -34,13 +34,27 @@ export interface LessonEntry {
 
 /** All lessons, in order. Lesson authors append their entry here. */
 export const lessons: LessonEntry[] = [
-  // {
-  //   number: 1,
-  //   slug: "regression",
-  //   folder: "01-regression",
-  //   title: "Regression: tensors, gradients and a first training loop",
-  //   load: async () => (await import("./01-regression/lesson.ts")).default,
-  // },
+  {
+    number: 1,
+    slug: "regression",
+    folder: "01-regression",
+    title: "Regression: tensors, gradients and a first training loop",
+    load: async () => (await import("./01-regression/lesson.ts")).default,
+  },
+  {
+    number: 2,
+    slug: "interpolation",
+    folder: "02-interpolation",
+    title: "Interpolation vs extrapolation: what a network learns",
+    load: async () => (await import("./02-interpolation/lesson.ts")).default,
+  },
+  {
+    number: 3,
+    slug: "cnn",
+    folder: "03-cnn",
+    title: "CNN forward and backward",
+    load: async () => (await import("./03-cnn/lesson.ts")).default,
+  },
 ];
 
 /** The lesson with this number, or undefined. */

@@ -75,6 +75,7 @@ async function compile(flags: readonly string[]): Promise<Uint8Array> {
   if (error || !binary) {
     throw new Error(`build:wasm: compiling the kernels failed\n${errors.join("")}`);
   }
+  if (errors.length > 0) console.warn(errors.join(""));
   return binary;
 }
 

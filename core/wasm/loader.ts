@@ -14,28 +14,54 @@
  */
 import { RELAXED_SIMD_WASM, SIMD_WASM } from "./build/kernels_wasm.ts";
 
-/** The functions the kernel module exports (all offsets are bytes into the wasm memory). */
+/**
+ * A kernel: byte addresses and sizes in, nothing out. The argument lists are documented beside
+ * each kernel in `assembly/`.
+ */
+export type Kernel = (...args: number[]) => void;
+
+/**
+ * The functions the kernel module exports (all addresses are bytes into the wasm memory), and
+ * its op codes (`unary_relu`, `binary_add`, `reduce_sum`: `WebAssembly.Global`s).
+ */
 export interface KernelExports {
   [name: string]: unknown;
   heapBase(): number;
   matmulScratchBytes(): number;
-  matmul(
-    c: number,
-    a: number,
-    b: number,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    transA: number,
-    transB: number,
-    accumulate: number,
-    aBatchStride: number,
-    bBatchStride: number,
-    scratch: number,
-    rowStart: number,
-    rowEnd: number,
-  ): void;
+  matmul: Kernel;
+  unaryF32: Kernel;
+  binaryF32: Kernel;
+  reluBackwardF32: Kernel;
+  whereF32: Kernel;
+  reduceF32: Kernel;
+  argReduceF32: Kernel;
+  fill32: Kernel;
+  castF32ToI32: Kernel;
+  castI32ToF32: Kernel;
+  copyStrided32: Kernel;
+  writeStrided32: Kernel;
+  gather32: Kernel;
+  scatterAddF32: Kernel;
+  indexSelect32: Kernel;
+  indexAddF32: Kernel;
+  addInto: Kernel;
+  im2colF32: Kernel;
+  col2imF32: Kernel;
+  maxPool2dF32: Kernel;
+  maxPool2dBackwardF32: Kernel;
+  avgPool2dF32: Kernel;
+  avgPool2dBackwardF32: Kernel;
+  softmaxF32: Kernel;
+  logSoftmaxF32: Kernel;
+  softmaxBackwardF32: Kernel;
+  logSoftmaxBackwardF32: Kernel;
+  crossEntropyF32: Kernel;
+  crossEntropyBackwardF32: Kernel;
+  channelMeanVarF32: Kernel;
+  batchNormForwardF32: Kernel;
+  batchNormBackwardF32: Kernel;
+  sgdStepF32: Kernel;
+  adamStepF32: Kernel;
 }
 
 /** A loaded kernel module. */

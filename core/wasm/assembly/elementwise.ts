@@ -40,6 +40,7 @@ export const binary_gt: i32 = 8;
 export const binary_ge: i32 = 9;
 export const binary_lt: i32 = 10;
 export const binary_le: i32 = 11;
+export const binary_reluBackward: i32 = 12;
 
 /** The error function (Abramowitz and Stegun 7.1.26), the same formula as the op table's. */
 function erf(x: f64): f64 {
@@ -60,20 +61,20 @@ function sign(x: f64): f64 {
 
 /** One unary op on one value, computed in float64 like the reference kernels. */
 // @ts-ignore: decorator
-
+@inline
 function unaryScalar(op: i32, value: f32, p0: f64, p1: f64): f32 {
-  const x = <f64> value;
+  const x = <f64>value;
   switch (op) {
     case unary_neg:
       return -value;
     case unary_abs:
       return Mathf.abs(value);
     case unary_sign:
-      return <f32> sign(x);
+      return <f32>sign(x);
     case unary_exp:
-      return <f32> Math.exp(x);
+      return <f32>Math.exp(x);
     case unary_log:
-      return <f32> Math.log(x);
+      return <f32>Math.log(x);
     case unary_sqrt:
       return Mathf.sqrt(value);
     case unary_relu:
@@ -81,34 +82,34 @@ function unaryScalar(op: i32, value: f32, p0: f64, p1: f64): f32 {
     case unary_step:
       return value > 0 ? 1 : 0;
     case unary_leakyRelu:
-      return x > 0 ? value : <f32> (p0 * x);
+      return x > 0 ? value : <f32>(p0 * x);
     case unary_leakyReluGrad:
-      return x > 0 ? 1 : <f32> p0;
+      return x > 0 ? 1 : <f32>p0;
     case unary_sigmoid:
-      return <f32> (1 / (1 + Math.exp(-x)));
+      return <f32>(1 / (1 + Math.exp(-x)));
     case unary_tanh:
-      return <f32> Math.tanh(x);
+      return <f32>Math.tanh(x);
     case unary_gelu:
-      return <f32> (0.5 * x * (1 + erf(x * Math.SQRT1_2)));
+      return <f32>(0.5 * x * (1 + erf(x * Math.SQRT1_2)));
     case unary_geluGrad:
-      return <f32> (0.5 * (1 + erf(x * Math.SQRT1_2)) +
+      return <f32>(0.5 * (1 + erf(x * Math.SQRT1_2)) +
         x * Math.exp(-0.5 * x * x) * 0.3989422804014327);
     case unary_clamp:
-      return <f32> Math.min(Math.max(x, p0), p1);
+      return <f32>Math.min(Math.max(x, p0), p1);
     case unary_powScalar:
-      return <f32> Math.pow(x, p0);
+      return <f32>Math.pow(x, p0);
     case unary_addScalar:
-      return <f32> (x + p0);
+      return <f32>(x + p0);
     case unary_mulScalar:
-      return <f32> (x * p0);
+      return <f32>(x * p0);
     default:
-      return <f32> NaN;
+      return <f32>NaN;
   }
 }
 
 /** Whether an op has a four-lane form below (the others go one value at a time). */
 // @ts-ignore: decorator
-
+@inline
 function unaryHasVector(op: i32): bool {
   return op == unary_neg || op == unary_abs || op == unary_sqrt || op == unary_relu ||
     op == unary_step || op == unary_leakyRelu || op == unary_leakyReluGrad ||
@@ -120,7 +121,7 @@ function unaryHasVector(op: i32): bool {
  * the reference's `x > 0 ? ... : ...` does, so NaN goes the same way.
  */
 // @ts-ignore: decorator
-
+@inline
 function unaryVector(op: i32, x: v128, v0: v128, v1: v128): v128 {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
@@ -151,19 +152,19 @@ function unaryVector(op: i32, x: v128, v0: v128, v1: v128): v128 {
 }
 
 // @ts-ignore: decorator
-
+@inline
 function unaryLoop(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64): void {
   let i = 0;
   if (unaryHasVector(op)) {
-    const v0 = f32x4.splat(<f32> p0);
-    const v1 = f32x4.splat(<f32> p1);
+    const v0 = f32x4.splat(<f32>p0);
+    const v1 = f32x4.splat(<f32>p1);
     for (; i + 4 <= n; i += 4) {
-      const offset = <usize> i << 2;
+      const offset = <usize>i << 2;
       v128.store(out + offset, unaryVector(op, v128.load(x + offset), v0, v1));
     }
   }
   for (; i < n; i++) {
-    const offset = <usize> i << 2;
+    const offset = <usize>i << 2;
     store<f32>(out + offset, unaryScalar(op, load<f32>(x + offset), p0, p1));
   }
 }
@@ -230,7 +231,7 @@ export function unaryF32(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64
 
 /** One binary op on one pair of values. */
 // @ts-ignore: decorator
-
+@inline
 function binaryScalar(op: i32, a: f32, b: f32): f32 {
   switch (op) {
     case binary_add:
@@ -242,7 +243,7 @@ function binaryScalar(op: i32, a: f32, b: f32): f32 {
     case binary_div:
       return a / b;
     case binary_pow:
-      return <f32> Math.pow(<f64> a, <f64> b);
+      return <f32>Math.pow(<f64>a, <f64>b);
     case binary_maximum:
       return a > b ? a : b;
     case binary_minimum:
@@ -257,14 +258,16 @@ function binaryScalar(op: i32, a: f32, b: f32): f32 {
       return a < b ? 1 : 0;
     case binary_le:
       return a <= b ? 1 : 0;
+    case binary_reluBackward:
+      return b > 0 ? a : 0;
     default:
-      return <f32> NaN;
+      return <f32>NaN;
   }
 }
 
 /** One binary op on four lanes (every op but pow). */
 // @ts-ignore: decorator
-
+@inline
 function binaryVector(op: i32, a: v128, b: v128): v128 {
   const one = f32x4.splat(1);
   switch (op) {
@@ -290,6 +293,8 @@ function binaryVector(op: i32, a: v128, b: v128): v128 {
       return v128.and(one, f32x4.lt(a, b));
     case binary_le:
       return v128.and(one, f32x4.le(a, b));
+    case binary_reluBackward:
+      return v128.and(a, f32x4.gt(b, f32x4.splat(0)));
     default:
       return a;
   }
@@ -300,7 +305,7 @@ function binaryVector(op: i32, a: v128, b: v128): v128 {
  * and 0 (a broadcast value) run four lanes at a time.
  */
 // @ts-ignore: decorator
-
+@inline
 function binaryRowLoop(
   op: i32,
   out: usize,
@@ -314,19 +319,19 @@ function binaryRowLoop(
   if (op != binary_pow) {
     if (aStride == 1 && bStride == 1) {
       for (; i + 4 <= n; i += 4) {
-        const offset = <usize> i << 2;
+        const offset = <usize>i << 2;
         v128.store(out + offset, binaryVector(op, v128.load(a + offset), v128.load(b + offset)));
       }
     } else if (aStride == 1 && bStride == 0) {
       const bv = v128.load32_splat(b);
       for (; i + 4 <= n; i += 4) {
-        const offset = <usize> i << 2;
+        const offset = <usize>i << 2;
         v128.store(out + offset, binaryVector(op, v128.load(a + offset), bv));
       }
     } else if (aStride == 0 && bStride == 1) {
       const av = v128.load32_splat(a);
       for (; i + 4 <= n; i += 4) {
-        const offset = <usize> i << 2;
+        const offset = <usize>i << 2;
         v128.store(out + offset, binaryVector(op, av, v128.load(b + offset)));
       }
     }
@@ -334,10 +339,10 @@ function binaryRowLoop(
   for (; i < n; i++) {
     const value = binaryScalar(
       op,
-      load<f32>(a + (<usize> (i * aStride) << 2)),
-      load<f32>(b + (<usize> (i * bStride) << 2)),
+      load<f32>(a + (<usize>(i * aStride) << 2)),
+      load<f32>(b + (<usize>(i * bStride) << 2)),
     );
-    store<f32>(out + (<usize> i << 2), value);
+    store<f32>(out + (<usize>i << 2), value);
   }
 }
 
@@ -387,6 +392,9 @@ function binaryRow(
     case binary_le:
       binaryRowLoop(binary_le, out, a, b, n, aStride, bStride);
       break;
+    case binary_reluBackward:
+      binaryRowLoop(binary_reluBackward, out, a, b, n, aStride, bStride);
+      break;
   }
 }
 
@@ -406,32 +414,32 @@ export function binaryF32(
   counters: usize,
 ): void {
   const last = ndim - 1;
-  const rowLength = load<i32>(dims + (<usize> last << 2));
-  const aRowStride = load<i32>(dims + (<usize> (ndim + last) << 2));
-  const bRowStride = load<i32>(dims + (<usize> (2 * ndim + last) << 2));
+  const rowLength = load<i32>(dims + (<usize>last << 2));
+  const aRowStride = load<i32>(dims + (<usize>(ndim + last) << 2));
+  const bRowStride = load<i32>(dims + (<usize>(2 * ndim + last) << 2));
   let rows = 1;
   for (let d = 0; d < last; d++) {
-    rows *= load<i32>(dims + (<usize> d << 2));
-    store<i32>(counters + (<usize> d << 2), 0);
+    rows *= load<i32>(dims + (<usize>d << 2));
+    store<i32>(counters + (<usize>d << 2), 0);
   }
   let aOffset = 0;
   let bOffset = 0;
   for (let row = 0; row < rows; row++) {
     binaryRow(
       op,
-      out + (<usize> (row * rowLength) << 2),
-      a + (<usize> aOffset << 2),
-      b + (<usize> bOffset << 2),
+      out + (<usize>(row * rowLength) << 2),
+      a + (<usize>aOffset << 2),
+      b + (<usize>bOffset << 2),
       rowLength,
       aRowStride,
       bRowStride,
     );
     // Advance the outer index like an odometer, keeping both offsets in step.
     for (let d = last - 1; d >= 0; d--) {
-      const counter = counters + (<usize> d << 2);
-      const size = load<i32>(dims + (<usize> d << 2));
-      const aStride = load<i32>(dims + (<usize> (ndim + d) << 2));
-      const bStride = load<i32>(dims + (<usize> (2 * ndim + d) << 2));
+      const counter = counters + (<usize>d << 2);
+      const size = load<i32>(dims + (<usize>d << 2));
+      const aStride = load<i32>(dims + (<usize>(ndim + d) << 2));
+      const bStride = load<i32>(dims + (<usize>(2 * ndim + d) << 2));
       const index = load<i32>(counter) + 1;
       if (index < size) {
         store<i32>(counter, index);
@@ -451,12 +459,12 @@ export function reluBackwardF32(dx: usize, dy: usize, x: usize, n: i32): void {
   const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const offset = <usize> i << 2;
+    const offset = <usize>i << 2;
     const mask = f32x4.gt(v128.load(x + offset), zero);
     v128.store(dx + offset, v128.and(v128.load(dy + offset), mask));
   }
   for (; i < n; i++) {
-    const offset = <usize> i << 2;
+    const offset = <usize>i << 2;
     store<f32>(dx + offset, load<f32>(x + offset) > 0 ? load<f32>(dy + offset) : 0);
   }
 }
@@ -478,25 +486,25 @@ export function whereF32(
 ): void {
   let total = 1;
   for (let d = 0; d < ndim; d++) {
-    total *= load<i32>(dims + (<usize> d << 2));
-    store<i32>(counters + (<usize> d << 2), 0);
+    total *= load<i32>(dims + (<usize>d << 2));
+    store<i32>(counters + (<usize>d << 2), 0);
   }
   let condOffset = 0;
   let aOffset = 0;
   let bOffset = 0;
   for (let i = 0; i < total; i++) {
-    const condAddress = cond + (<usize> condOffset << 2);
+    const condAddress = cond + (<usize>condOffset << 2);
     const pick = condIsInt ? load<i32>(condAddress) != 0 : load<f32>(condAddress) != 0;
     const value = pick
-      ? load<f32>(a + (<usize> aOffset << 2))
-      : load<f32>(b + (<usize> bOffset << 2));
-    store<f32>(out + (<usize> i << 2), value);
+      ? load<f32>(a + (<usize>aOffset << 2))
+      : load<f32>(b + (<usize>bOffset << 2));
+    store<f32>(out + (<usize>i << 2), value);
     for (let d = ndim - 1; d >= 0; d--) {
-      const counter = counters + (<usize> d << 2);
-      const size = load<i32>(dims + (<usize> d << 2));
-      const condStride = load<i32>(dims + (<usize> (ndim + d) << 2));
-      const aStride = load<i32>(dims + (<usize> (2 * ndim + d) << 2));
-      const bStride = load<i32>(dims + (<usize> (3 * ndim + d) << 2));
+      const counter = counters + (<usize>d << 2);
+      const size = load<i32>(dims + (<usize>d << 2));
+      const condStride = load<i32>(dims + (<usize>(ndim + d) << 2));
+      const aStride = load<i32>(dims + (<usize>(2 * ndim + d) << 2));
+      const bStride = load<i32>(dims + (<usize>(3 * ndim + d) << 2));
       const index = load<i32>(counter) + 1;
       if (index < size) {
         store<i32>(counter, index);

@@ -1,0 +1,319 @@
+// Convolution and pooling windows over [n, c, h, w] images, float32.
+//
+// A convolution becomes a matrix product after im2col unfolds every window into a column:
+// `cols[b, (ci * kh + ky) * kw + kx, oy * ow + ox] = x[b, ci, oy * sh - ph + ky * dh,
+// ox * sw - pw + kx * dw]`, with `padValue` where that position falls outside the image. col2im
+// is its adjoint: it sums every column entry back onto the pixel it came from (the backward pass
+// of im2col, where overlapping windows add up).
+
+import { addInto, copy32, fill32 } from "./layout";
+
+/** The first output column whose input column `ox * sw + offset` is inside `[0, w)`. */
+// @ts-ignore: decorator
+@inline
+function firstInside(offset: i32, stride: i32, outSize: i32): i32 {
+  if (offset >= 0) return 0;
+  return min((-offset + stride - 1) / stride, outSize);
+}
+
+/** One past the last output column whose input column `ox * sw + offset` is below `w`. */
+// @ts-ignore: decorator
+@inline
+function endInside(offset: i32, stride: i32, size: i32, outSize: i32): i32 {
+  const lastInput = size - 1 - offset;
+  if (lastInput < 0) return 0;
+  return min(lastInput / stride + 1, outSize);
+}
+
+/** Unfolds image patches: `[n, c, h, w]` to `[n, c * kh * kw, oh * ow]`. */
+export function im2colF32(
+  cols: usize,
+  x: usize,
+  n: i32,
+  c: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  oh: i32,
+  ow: i32,
+  padValue: f32,
+): void {
+  const padBits = reinterpret<i32>(padValue);
+  const outPixels = oh * ow;
+  let row = cols;
+  for (let plane = 0; plane < n * c; plane++) {
+    const image = x + (<usize>(plane * h * w) << 2);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const xOffset = kx * dw - pw;
+        const ox0 = firstInside(xOffset, sw, ow);
+        const ox1 = max(endInside(xOffset, sw, w, ow), ox0);
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - ph + ky * dh;
+          const dst = row + (<usize>(oy * ow) << 2);
+          if (iy < 0 || iy >= h) {
+            fill32(dst, ow, padBits);
+            continue;
+          }
+          if (ox0 > 0) fill32(dst, ox0, padBits);
+          if (ox1 < ow) fill32(dst + (<usize>ox1 << 2), ow - ox1, padBits);
+          const src = image + (<usize>(iy * w + ox0 * sw + xOffset) << 2);
+          const inside = ox1 - ox0;
+          const target = dst + (<usize>ox0 << 2);
+          if (sw == 1) {
+            copy32(target, src, inside);
+          } else {
+            let i = 0;
+            if (sw == 2) {
+              // Every other value (pooling windows): two loads and one shuffle give four.
+              for (; i + 4 <= inside && (i + 4) * 2 <= w - (ox0 * sw + xOffset); i += 4) {
+                const at = src + (<usize>(i * 2) << 2);
+                const even = v128.shuffle<u32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+                v128.store(target + (<usize>i << 2), even);
+              }
+            }
+            for (; i < inside; i++) {
+              store<f32>(target + (<usize>i << 2), load<f32>(src + (<usize>(i * sw) << 2)));
+            }
+          }
+        }
+        row += <usize>outPixels << 2;
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: sums `[n, c * kh * kw, oh * ow]` columns into `[n, c, h, w]`. */
+export function col2imF32(
+  x: usize,
+  cols: usize,
+  n: i32,
+  c: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  oh: i32,
+  ow: i32,
+): void {
+  memory.fill(x, 0, <usize>(n * c * h * w) << 2);
+  const outPixels = oh * ow;
+  let row = cols;
+  for (let plane = 0; plane < n * c; plane++) {
+    const image = x + (<usize>(plane * h * w) << 2);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const xOffset = kx * dw - pw;
+        const ox0 = firstInside(xOffset, sw, ow);
+        const ox1 = max(endInside(xOffset, sw, w, ow), ox0);
+        const inside = ox1 - ox0;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          const src = row + (<usize>(oy * ow + ox0) << 2);
+          const dst = image + (<usize>(iy * w + ox0 * sw + xOffset) << 2);
+          if (sw == 1) {
+            addInto(dst, src, inside);
+          } else {
+            for (let i = 0; i < inside; i++) {
+              const to = dst + (<usize>(i * sw) << 2);
+              store<f32>(to, load<f32>(to) + load<f32>(src + (<usize>i << 2)));
+            }
+          }
+        }
+        row += <usize>outPixels << 2;
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling over `planes` images of `h x w` (a plane is one channel of one sample). Writes the
+ * maxima and, in `indices` (int32), where each came from (`iy * w + ix` within its plane, as
+ * PyTorch's `return_indices`). Padding never wins.
+ */
+export function maxPool2dF32(
+  out: usize,
+  indices: usize,
+  x: usize,
+  planes: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  oh: i32,
+  ow: i32,
+): void {
+  let k = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const image = x + (<usize>(plane * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++, k++) {
+        let best = -Infinity as f32;
+        let bestIndex = -1;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const at = iy * w + ix;
+            const value = load<f32>(image + (<usize>at << 2));
+            if (value > best || bestIndex < 0) {
+              best = value;
+              bestIndex = at;
+            }
+          }
+        }
+        store<f32>(out + (<usize>k << 2), best);
+        store<i32>(indices + (<usize>k << 2), bestIndex);
+      }
+    }
+  }
+}
+
+/** The backward pass of max pooling: each output's gradient goes to the input it came from. */
+export function maxPool2dBackwardF32(
+  dx: usize,
+  dy: usize,
+  indices: usize,
+  planes: i32,
+  inPixels: i32,
+  outPixels: i32,
+): void {
+  memory.fill(dx, 0, <usize>(planes * inPixels) << 2);
+  let k = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const image = dx + (<usize>(plane * inPixels) << 2);
+    for (let p = 0; p < outPixels; p++, k++) {
+      const at = image + (<usize>load<i32>(indices + (<usize>k << 2)) << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(dy + (<usize>k << 2)));
+    }
+  }
+}
+
+/** How many of a window's positions count in an average (all of them, or those inside). */
+// @ts-ignore: decorator
+@inline
+function windowCount(
+  oy: i32,
+  ox: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  countIncludePad: i32,
+): i32 {
+  if (countIncludePad) return kh * kw;
+  const y0 = max(oy * sh - ph, 0);
+  const y1 = min(oy * sh - ph + kh, h);
+  const x0 = max(ox * sw - pw, 0);
+  const x1 = min(ox * sw - pw + kw, w);
+  return max(y1 - y0, 0) * max(x1 - x0, 0);
+}
+
+/**
+ * Average pooling over `planes` images of `h x w`. With `countIncludePad` (PyTorch's default) a
+ * window divides by its full size, padding included; otherwise by the pixels inside the image.
+ */
+export function avgPool2dF32(
+  out: usize,
+  x: usize,
+  planes: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  oh: i32,
+  ow: i32,
+  countIncludePad: i32,
+): void {
+  let k = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const image = x + (<usize>(plane * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++, k++) {
+        let sum: f32 = 0;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (ix < 0 || ix >= w) continue;
+            sum += load<f32>(image + (<usize>(iy * w + ix) << 2));
+          }
+        }
+        const count = windowCount(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
+        store<f32>(out + (<usize>k << 2), count > 0 ? sum / <f32>count : 0);
+      }
+    }
+  }
+}
+
+/** The backward pass of average pooling: each output's gradient spreads over its window. */
+export function avgPool2dBackwardF32(
+  dx: usize,
+  dy: usize,
+  planes: i32,
+  h: i32,
+  w: i32,
+  kh: i32,
+  kw: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  oh: i32,
+  ow: i32,
+  countIncludePad: i32,
+): void {
+  memory.fill(dx, 0, <usize>(planes * h * w) << 2);
+  let k = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const image = dx + (<usize>(plane * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++, k++) {
+        const count = windowCount(oy, ox, h, w, kh, kw, sh, sw, ph, pw, countIncludePad);
+        if (count == 0) continue;
+        const share = load<f32>(dy + (<usize>k << 2)) / <f32>count;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (ix < 0 || ix >= w) continue;
+            const at = image + (<usize>(iy * w + ix) << 2);
+            store<f32>(at, load<f32>(at) + share);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,559 @@
+/**
+ * The fast float32 CPU kernels, as a JavaScript API over the wasm memory.
+ *
+ * Values live in the wasm memory; JavaScript refers to them by byte address (`ptr`), allocates
+ * and frees them with {@link WasmKernels.alloc} and {@link WasmKernels.free}, and reads or
+ * writes them through typed-array views ({@link WasmKernels.f32}). The methods mirror the
+ * kernels of the reference CPU backend; they trust their arguments (the core checks shapes before
+ * it calls a kernel).
+ *
+ * @example
+ * ```ts
+ * import { WasmKernels } from "./kernels.ts";
+ * const kernels = WasmKernels.create();
+ * const a = kernels.alloc(4 * 4);
+ * kernels.f32(a, 4).set([1, 2, 3, 4]);
+ * const c = kernels.alloc(4 * 4);
+ * // [2, 2] @ [2, 2]
+ * kernels.matmul(c, a, a, { m: 2, n: 2, k: 2 });
+ * console.log(kernels.f32(c, 4)); // Float32Array [7, 10, 15, 22]
+ * ```
+ *
+ * @module
+ */
+import { WasmAllocator } from "./alloc.ts";
+import { type KernelExports, type LoadedKernels, loadKernels, type LoadOptions } from "./loader.ts";
+import { CONTROL_BYTES, MatmulHelper } from "./threads.ts";
+
+/** A matrix product `C[b] (+)= op(A[b]) @ op(B[b])`, C being `[batch, m, n]`. */
+export interface WasmMatmulSpec {
+  m: number;
+  n: number;
+  k: number;
+  /** Number of products (default 1). */
+  batch?: number;
+  /** A is stored `[k, m]` (default false). */
+  transA?: boolean;
+  /** B is stored `[n, k]` (default false). */
+  transB?: boolean;
+  /** Add to C instead of overwriting it (default false). */
+  accumulate?: boolean;
+  /** Elements between consecutive A matrices (default m * k; 0 reuses one). */
+  aBatchStride?: number;
+  /** Elements between consecutive B matrices (default k * n; 0 reuses one). */
+  bBatchStride?: number;
+}
+
+/** A convolution or pooling window over `[n, c, h, w]` images. */
+export interface WasmWindow {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+}
+
+/** The largest number of dimensions a strided kernel takes (after merging). */
+const MAX_DIMS = 16;
+
+/**
+ * Products with at least this many multiply-adds use the second thread (when it exists): about
+ * 0.1 ms of work on one core, well above the microseconds a handover costs.
+ */
+const DEFAULT_THREAD_THRESHOLD = 1 << 21;
+
+/**
+ * Merges dimensions that every operand walks contiguously, and drops dimensions of size 1. The
+ * result has at least one dimension (a scalar becomes `[1]`).
+ */
+export function mergeDims(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    const mergeable = last >= 0 &&
+      strides.every((s, i) => outStrides[i][last] === s[d] * shape[d]);
+    if (mergeable) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, i) => outStrides[i][last] = s[d]);
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, i) => outStrides[i].push(s[d]));
+    }
+  }
+  if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: outShape, strides: outStrides };
+}
+
+/** The float32 kernels over one wasm memory. */
+export class WasmKernels {
+  /** The module's functions, for kernels this class does not wrap. */
+  readonly exports: KernelExports;
+  readonly memory: WebAssembly.Memory;
+  readonly allocator: WasmAllocator;
+  /** Whether the relaxed-SIMD build runs (fused multiply-add). */
+  readonly relaxed: boolean;
+  /** Whether the memory is shared, so that a second thread can help. */
+  readonly shared: boolean;
+  /** Multiply-adds from which a product uses two threads. */
+  threadThreshold = DEFAULT_THREAD_THRESHOLD;
+
+  readonly #loaded: LoadedKernels;
+  readonly #scratch: number;
+  readonly #dims: number;
+  readonly #counters: number;
+  #helper: MatmulHelper | undefined;
+  #threads = 1;
+  #sharedProducts = 0;
+  #heapF32: Float32Array;
+  #heapI32: Int32Array;
+
+  private constructor(loaded: LoadedKernels) {
+    this.#loaded = loaded;
+    this.exports = loaded.exports;
+    this.memory = loaded.memory;
+    this.relaxed = loaded.relaxed;
+    this.shared = loaded.shared;
+    this.allocator = new WasmAllocator(loaded.memory, loaded.exports.heapBase());
+    this.#scratch = this.allocator.alloc(this.exports.matmulScratchBytes());
+    this.#dims = this.allocator.alloc(4 * 4 * MAX_DIMS);
+    this.#counters = this.allocator.alloc(4 * MAX_DIMS);
+    this.#heapF32 = new Float32Array(loaded.memory.buffer);
+    this.#heapI32 = new Int32Array(loaded.memory.buffer);
+    if (MatmulHelper.supported(loaded)) this.setThreads(2);
+  }
+
+  /** Loads the kernel module over a fresh memory. */
+  static create(options: LoadOptions = {}): WasmKernels {
+    return new WasmKernels(loadKernels(options));
+  }
+
+  /** How many threads large matrix products use (1 or 2). */
+  get threads(): number {
+    return this.#threads;
+  }
+
+  /**
+   * Sets how many threads large matrix products use: 2 where the memory is shared and workers
+   * exist (asking for 2 elsewhere gives 1), else 1.
+   */
+  setThreads(threads: 1 | 2): void {
+    if (threads === 2 && MatmulHelper.supported(this.#loaded)) {
+      this.#helper ??= new MatmulHelper(
+        this.#loaded,
+        this.allocator.alloc(CONTROL_BYTES),
+        this.allocator.alloc(this.exports.matmulScratchBytes()),
+      );
+      this.#threads = 2;
+    } else {
+      this.#helper?.stop();
+      this.#threads = 1;
+    }
+  }
+
+  /** How many products so far were shared with the second thread. */
+  get sharedProducts(): number {
+    return this.#sharedProducts;
+  }
+
+  /** Stops the helper thread now (it also stops by itself after half a second of idleness). */
+  stopThreads(): void {
+    this.#helper?.stop();
+  }
+
+  /** A block of `bytes` bytes (contents undefined). */
+  alloc(bytes: number): number {
+    return this.allocator.alloc(bytes);
+  }
+
+  /** Gives a block back. */
+  free(ptr: number): void {
+    this.allocator.free(ptr);
+  }
+
+  /** A float32 view of `length` values at `ptr` (valid until the memory next grows). */
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  /** An int32 view of `length` values at `ptr` (valid until the memory next grows). */
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+
+  /** The whole memory as float32 (indexed by `ptr / 4`), refreshed after growth. */
+  get heapF32(): Float32Array {
+    if (this.#heapF32.byteLength !== this.memory.buffer.byteLength) {
+      this.#heapF32 = new Float32Array(this.memory.buffer);
+      this.#heapI32 = new Int32Array(this.memory.buffer);
+    }
+    return this.#heapF32;
+  }
+
+  /** The whole memory as int32 (indexed by `ptr / 4`), refreshed after growth. */
+  get heapI32(): Int32Array {
+    void this.heapF32;
+    return this.#heapI32;
+  }
+
+  // ---- Matrix products ----
+
+  /** `C[b] (+)= op(A[b]) @ op(B[b])` (see {@link WasmMatmulSpec}). */
+  matmul(c: number, a: number, b: number, spec: WasmMatmulSpec): void {
+    const { m, n, k } = spec;
+    const batch = spec.batch ?? 1;
+    const args = [
+      c,
+      a,
+      b,
+      batch,
+      m,
+      n,
+      k,
+      spec.transA ? 1 : 0,
+      spec.transB ? 1 : 0,
+      spec.accumulate ? 1 : 0,
+      spec.aBatchStride ?? m * k,
+      spec.bBatchStride ?? k * n,
+    ];
+    const rows = batch * m;
+    let split = rows;
+    if (this.#threads === 2 && batch * m * n * k >= this.threadThreshold && rows >= 8) {
+      // Give each thread half of the rows, cut at a multiple of 4 (the kernel's row block).
+      const half = Math.round(rows / 8) * 4;
+      if (this.#helper!.start(args, half, rows)) {
+        split = half;
+        this.#sharedProducts++;
+      }
+    }
+    this.exports.matmul(
+      ...args,
+      this.#scratch,
+      0,
+      split,
+    );
+    if (split < rows) this.#helper!.finish();
+  }
+
+  // ---- Elementwise ----
+
+  /** The op code of an op of the table, or undefined when the wasm kernels lack it. */
+  opCode(kind: "unary" | "binary" | "reduce", op: string): number | undefined {
+    const global = this.exports[`${kind}_${op}`];
+    return global instanceof WebAssembly.Global ? global.value as number : undefined;
+  }
+
+  /**
+   * `out[i] = op(x[i])` for an op of the op table, with its parameters. Returns false (doing
+   * nothing) when the wasm kernels lack the op.
+   */
+  unary(op: string, out: number, x: number, length: number, params: readonly number[] = []) {
+    const code = this.opCode("unary", op);
+    if (code === undefined) return false;
+    this.exports.unaryF32(code, out, x, length, params[0] ?? 0, params[1] ?? 0);
+    return true;
+  }
+
+  /**
+   * `out = a op b` over broadcast views: `shape` is the output's, `aStrides` and `bStrides` the
+   * element strides of each input (0 where it is broadcast); `a` and `b` are the addresses of
+   * their first elements. Returns false when the wasm kernels lack the op.
+   */
+  binary(
+    op: string,
+    out: number,
+    a: number,
+    aStrides: readonly number[],
+    b: number,
+    bStrides: readonly number[],
+    shape: readonly number[],
+  ): boolean {
+    const code = this.opCode("binary", op);
+    if (code === undefined) return false;
+    const merged = mergeDims(shape, [aStrides, bStrides]);
+    const ndim = this.#writeDims(merged.shape, merged.strides);
+    this.exports.binaryF32(code, out, a, b, ndim, this.#dims, this.#counters);
+    return true;
+  }
+
+  /** `out = cond != 0 ? a : b` over broadcast views (strides in elements, as for binary). */
+  where(
+    out: number,
+    cond: number,
+    condIsInt: boolean,
+    condStrides: readonly number[],
+    a: number,
+    aStrides: readonly number[],
+    b: number,
+    bStrides: readonly number[],
+    shape: readonly number[],
+  ): void {
+    const merged = mergeDims(shape, [condStrides, aStrides, bStrides]);
+    const ndim = this.#writeDims(merged.shape, merged.strides);
+    this.exports.whereF32(out, cond, condIsInt ? 1 : 0, a, b, ndim, this.#dims, this.#counters);
+  }
+
+  /** `dx = x > 0 ? dy : 0`, the backward pass of ReLU. */
+  reluBackward(dx: number, dy: number, x: number, length: number): void {
+    this.exports.reluBackwardF32(dx, dy, x, length);
+  }
+
+  // ---- Layout ----
+
+  /** Fills `length` float32 values with `value`. */
+  fill(out: number, length: number, value: number): void {
+    this.exports.fill32(out, length, floatBits(value));
+  }
+
+  /** Fills `length` int32 values with `value`. */
+  fillInt(out: number, length: number, value: number): void {
+    this.exports.fill32(out, length, value | 0);
+  }
+
+  /** A contiguous copy of a strided view of 4-byte values starting at `x`. */
+  copyStrided(out: number, x: number, shape: readonly number[], strides: readonly number[]): void {
+    const merged = mergeDims(shape, [strides]);
+    const ndim = this.#writeDims(merged.shape, merged.strides);
+    this.exports.copyStrided32(out, x, ndim, this.#dims, this.#counters);
+  }
+
+  /** Writes contiguous `src` through a strided view starting at `dst`. */
+  writeStrided(dst: number, src: number, shape: readonly number[], strides: readonly number[]) {
+    const merged = mergeDims(shape, [strides]);
+    const ndim = this.#writeDims(merged.shape, merged.strides);
+    this.exports.writeStrided32(dst, src, ndim, this.#dims, this.#counters);
+  }
+
+  /** Writes shapes and strides for a strided kernel; returns the number of dimensions. */
+  #writeDims(shape: readonly number[], strides: readonly (readonly number[])[]): number {
+    const ndim = shape.length;
+    if (ndim > MAX_DIMS) {
+      throw new Error(`wasm kernels: ${ndim} dimensions after merging; at most ${MAX_DIMS}`);
+    }
+    const dims = this.heapI32;
+    const base = this.#dims >> 2;
+    for (let d = 0; d < ndim; d++) dims[base + d] = shape[d];
+    strides.forEach((s, i) => {
+      for (let d = 0; d < ndim; d++) dims[base + (i + 1) * ndim + d] = s[d];
+    });
+    return ndim;
+  }
+
+  // ---- Reductions ----
+
+  /** Reduces the middle axis of `[outer, size, inner]` to `[outer, inner]`. */
+  reduce(
+    op: "sum" | "max" | "min",
+    out: number,
+    x: number,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void {
+    this.exports.reduceF32(this.opCode("reduce", op)!, out, x, outer, size, inner);
+  }
+
+  /** The index (int32) of the first maximum or minimum along the middle axis. */
+  argReduce(
+    op: "argmax" | "argmin",
+    out: number,
+    x: number,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void {
+    this.exports.argReduceF32(op === "argmax" ? 1 : 0, out, x, outer, size, inner);
+  }
+
+  // ---- Convolution and pooling ----
+
+  /** Unfolds patches: `[n, c, h, w]` to `[n, c * kernelH * kernelW, outH * outW]`. */
+  im2col(cols: number, x: number, g: WasmWindow, padValue = 0): void {
+    this.exports.im2colF32(cols, x, ...windowArgs(g), padValue);
+  }
+
+  /** The adjoint of im2col: sums columns back into `[n, c, h, w]` images. */
+  col2im(x: number, cols: number, g: WasmWindow): void {
+    this.exports.col2imF32(x, cols, ...windowArgs(g));
+  }
+
+  /** Max pooling with the int32 index (within its plane) of each maximum. */
+  maxPool2d(out: number, indices: number, x: number, g: WasmWindow): void {
+    const [n, c, ...rest] = windowArgs(g);
+    this.exports.maxPool2dF32(out, indices, x, n * c, ...rest);
+  }
+
+  /** The backward pass of max pooling, from the indices of the forward pass. */
+  maxPool2dBackward(dx: number, dy: number, indices: number, g: WasmWindow): void {
+    this.exports.maxPool2dBackwardF32(dx, dy, indices, g.n * g.c, g.h * g.w, g.outH * g.outW);
+  }
+
+  /** Average pooling (dilation is not used). */
+  avgPool2d(out: number, x: number, g: WasmWindow, countIncludePad = true): void {
+    this.exports.avgPool2dF32(out, x, ...poolArgs(g), countIncludePad ? 1 : 0);
+  }
+
+  /** The backward pass of average pooling. */
+  avgPool2dBackward(dx: number, dy: number, g: WasmWindow, countIncludePad = true): void {
+    this.exports.avgPool2dBackwardF32(dx, dy, ...poolArgs(g), countIncludePad ? 1 : 0);
+  }
+
+  // ---- Softmax and losses ----
+
+  /** Softmax over the last axis of `[rows, cols]`. */
+  softmax(out: number, x: number, rows: number, cols: number): void {
+    this.exports.softmaxF32(out, x, rows, cols);
+  }
+
+  /** Log-softmax over the last axis of `[rows, cols]`. */
+  logSoftmax(out: number, x: number, rows: number, cols: number): void {
+    this.exports.logSoftmaxF32(out, x, rows, cols);
+  }
+
+  /** Softmax backward from its output `y`. */
+  softmaxBackward(dx: number, dy: number, y: number, rows: number, cols: number): void {
+    this.exports.softmaxBackwardF32(dx, dy, y, rows, cols);
+  }
+
+  /** Log-softmax backward from its output `y`. */
+  logSoftmaxBackward(dx: number, dy: number, y: number, rows: number, cols: number): void {
+    this.exports.logSoftmaxBackwardF32(dx, dy, y, rows, cols);
+  }
+
+  /** Per-row cross entropy of logits against int32 class indices. */
+  crossEntropy(losses: number, logits: number, targets: number, rows: number, cols: number) {
+    this.exports.crossEntropyF32(losses, logits, targets, rows, cols);
+  }
+
+  /** Gradient of `scale * sum(losses)` with respect to the logits. */
+  crossEntropyBackward(
+    dx: number,
+    logits: number,
+    targets: number,
+    rows: number,
+    cols: number,
+    scale: number,
+  ): void {
+    this.exports.crossEntropyBackwardF32(dx, logits, targets, rows, cols, scale);
+  }
+
+  // ---- Optimizers ----
+
+  /** SGD with momentum, in place (see optim.ts for the formula). */
+  sgdStep(
+    param: number,
+    grad: number,
+    velocity: number,
+    length: number,
+    o: {
+      lr: number;
+      momentum: number;
+      dampening: number;
+      weightDecay: number;
+      nesterov: boolean;
+      firstStep: boolean;
+    },
+  ): void {
+    this.exports.sgdStepF32(
+      param,
+      grad,
+      velocity,
+      length,
+      o.lr,
+      o.momentum,
+      o.dampening,
+      o.weightDecay,
+      o.nesterov ? 1 : 0,
+      o.firstStep ? 1 : 0,
+    );
+  }
+
+  /** Adam or AdamW, in place, at step `o.step` (from 1). */
+  adamStep(
+    param: number,
+    grad: number,
+    m: number,
+    v: number,
+    length: number,
+    o: {
+      lr: number;
+      beta1: number;
+      beta2: number;
+      eps: number;
+      weightDecay: number;
+      decoupled: boolean;
+      step: number;
+    },
+  ): void {
+    this.exports.adamStepF32(
+      param,
+      grad,
+      m,
+      v,
+      length,
+      o.lr,
+      o.beta1,
+      o.beta2,
+      o.eps,
+      o.weightDecay,
+      o.decoupled ? 1 : 0,
+      o.step,
+    );
+  }
+}
+
+/** The bit pattern of a float32, as an int32. */
+function floatBits(value: number): number {
+  floatScratch[0] = value;
+  return intScratch[0];
+}
+const floatScratch = new Float32Array(1);
+const intScratch = new Int32Array(floatScratch.buffer);
+
+function windowArgs(g: WasmWindow): number[] {
+  return [
+    g.n,
+    g.c,
+    g.h,
+    g.w,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilationH,
+    g.dilationW,
+    g.outH,
+    g.outW,
+  ];
+}
+
+function poolArgs(g: WasmWindow): number[] {
+  return [
+    g.n * g.c,
+    g.h,
+    g.w,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.outH,
+    g.outW,
+  ];
+}

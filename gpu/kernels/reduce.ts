@@ -1,0 +1,178 @@
+/**
+ * Reductions over the middle axis of `[outer, size, inner]`: sum, max, min, argmax, argmin.
+ *
+ * Two shapes of kernel, chosen by the host:
+ *
+ * - **tree** (one workgroup per output): 256 threads each fold a strided share of the axis, then
+ *   combine their partial results pairwise in workgroup memory, halving the active threads at
+ *   every step (a tree of depth 8). Used when the reduced elements are contiguous or nearly so
+ *   (small `inner`), where one thread per output would leave the GPU idle.
+ * - **loop** (one thread per output): each thread walks the axis. Used when `inner` is large, so
+ *   that neighbouring threads read neighbouring addresses.
+ *
+ * A long axis with few outputs is cut into chunks: a first launch reduces each chunk to one
+ * partial result, `[outer, chunks, inner]`, and a second reduces the partials. Every launch
+ * reads its range `[chunk * chunkLength, min(size, (chunk + 1) * chunkLength))`.
+ *
+ * Parameters of every reduction kernel: `outer, size, inner, chunkLength, chunks, outputs`.
+ *
+ * @module
+ */
+import { entryPoint, paramBlock, type Scalar, WORKGROUP_SIZE } from "./common.ts";
+
+/** A value reduction. */
+export type ReduceOp = "sum" | "max" | "min";
+/** An index reduction. */
+export type ArgReduceOp = "argmax" | "argmin";
+/** How a reduction kernel distributes its work. */
+export type ReduceMode = "tree" | "loop";
+
+/** `combine(a, b)`: NaN wins a max or min, as on the CPU and in PyTorch. */
+function combiner(op: ReduceOp): string {
+  switch (op) {
+    case "sum":
+      return "return a + b;";
+    case "max":
+      return "return select(a, b, b > a || b != b);";
+    case "min":
+      return "return select(a, b, b < a || b != b);";
+  }
+}
+
+// Decodes the output index q into (outer o, chunk c, inner r) and the range of the axis.
+const decode = `
+  let outer = param(0u);
+  let size = param(1u);
+  let inner = param(2u);
+  let chunkLength = param(3u);
+  let chunks = param(4u);
+  let r = q % inner;
+  let c = (q / inner) % chunks;
+  let o = q / (inner * chunks);
+  let start = c * chunkLength;
+  let end = min(size, start + chunkLength);
+  let base = o * size * inner + r;`;
+
+/** A sum, max or min kernel. */
+export function reduceShader(op: ReduceOp, type: Scalar, mode: ReduceMode): string {
+  const head = `
+alias T = ${type};
+@group(0) @binding(0) var<storage, read> xs: array<T>;
+@group(0) @binding(1) var<storage, read_write> out: array<T>;
+${paramBlock(2, 6)}
+fn combine(a: T, b: T) -> T { ${combiner(op)} }`;
+  // A sum starts from 0; a max or min from the first element of the range (reading it twice
+  // does not change the result).
+  const init = op === "sum" ? "T(0)" : "xs[base + start * inner]";
+  if (mode === "loop") {
+    return `${head}
+${entryPoint()}
+  let q = group * ${WORKGROUP_SIZE}u + lid;
+  if (q >= param(5u)) { return; }
+${decode}
+  var acc = ${init};
+  for (var k = start; k < end; k++) { acc = combine(acc, xs[base + k * inner]); }
+  out[q] = acc;
+}`;
+  }
+  return `${head}
+var<workgroup> partial: array<T, ${WORKGROUP_SIZE}>;
+${entryPoint()}
+  let q = group;
+  if (q >= param(5u)) { return; }
+${decode}
+  var acc = ${init};
+  for (var k = start + lid; k < end; k += ${WORKGROUP_SIZE}u) {
+    acc = combine(acc, xs[base + k * inner]);
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half = half / 2u) {
+    if (lid < half) { partial[lid] = combine(partial[lid], partial[lid + half]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[q] = partial[0]; }
+}`;
+}
+
+/**
+ * An argmax or argmin kernel (int32 output): the index of the first extreme value. Ties go to
+ * the smaller index, so the result does not depend on how the work was split.
+ */
+export function argReduceShader(op: ArgReduceOp, type: Scalar, mode: ReduceMode): string {
+  const better = op === "argmax" ? ">" : "<";
+  const head = `
+alias T = ${type};
+@group(0) @binding(0) var<storage, read> xs: array<T>;
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+${paramBlock(2, 6)}`;
+  if (mode === "loop") {
+    return `${head}
+${entryPoint()}
+  let q = group * ${WORKGROUP_SIZE}u + lid;
+  if (q >= param(5u)) { return; }
+${decode}
+  var best = xs[base + start * inner];
+  var bestIndex = start;
+  for (var k = start + 1u; k < end; k++) {
+    let v = xs[base + k * inner];
+    if (v ${better} best) { best = v; bestIndex = k; }
+  }
+  out[q] = i32(bestIndex);
+}`;
+  }
+  return `${head}
+var<workgroup> values: array<T, ${WORKGROUP_SIZE}>;
+var<workgroup> indices: array<u32, ${WORKGROUP_SIZE}>;
+${entryPoint()}
+  let q = group;
+  if (q >= param(5u)) { return; }
+${decode}
+  var best = xs[base + start * inner];
+  var bestIndex = start;
+  for (var k = start + lid; k < end; k += ${WORKGROUP_SIZE}u) {
+    let v = xs[base + k * inner];
+    if (v ${better} best || (v == best && k < bestIndex)) { best = v; bestIndex = k; }
+  }
+  values[lid] = best;
+  indices[lid] = bestIndex;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half = half / 2u) {
+    if (lid < half) {
+      let v = values[lid + half];
+      let k = indices[lid + half];
+      if (v ${better} values[lid] || (v == values[lid] && k < indices[lid])) {
+        values[lid] = v;
+        indices[lid] = k;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[q] = i32(indices[0]); }
+}`;
+}
+
+/** How the host splits a reduction: the kernel shape and the chunks of the axis. */
+export interface ReducePlan {
+  mode: ReduceMode;
+  chunks: number;
+  chunkLength: number;
+}
+
+/**
+ * Picks the kernel shape and chunking for `[outer, size, inner]`. `allowChunks` is false for
+ * index reductions, whose partial results would need their indices carried along.
+ */
+export function planReduce(outer: number, size: number, inner: number, allowChunks = true) {
+  const outputs = outer * inner;
+  const mode: ReduceMode = inner >= 32 ? "loop" : "tree";
+  let chunks = 1;
+  if (allowChunks) {
+    // Enough chunks to occupy a large GPU, each long enough to be worth a workgroup or thread.
+    if (mode === "tree" && outputs < 1024 && size > 16384) chunks = Math.ceil(size / 8192);
+    if (mode === "loop" && outputs < 16384 && size > 1024) chunks = Math.ceil(size / 256);
+  }
+  const chunkLength = Math.ceil(size / chunks);
+  chunks = Math.ceil(size / chunkLength);
+  return { mode, chunks, chunkLength } satisfies ReducePlan;
+}

@@ -1,0 +1,61 @@
+/**
+ * Lesson 2, reference solutions. Same exports as `exercises.ts`; `deno task test` checks them.
+ *
+ * @module
+ */
+import { F, type nn, noGrad, randperm, type Tensor, tensor } from "../../mod.ts";
+
+/** The indices of the training and the held-out points of one split. */
+export interface SplitIndices {
+  trainIdx: number[];
+  testIdx: number[];
+}
+
+/**
+ * Task 2.1: the lesson's curve without its noise,
+ * `f(x) = ln(x)/x + 0.65 * |ln(x + x^2 - log10(x + 1))|`, elementwise on a tensor of `x > 0`.
+ */
+export function targetFunction(x: Tensor): Tensor {
+  const log10 = x.add(1).log().div(Math.LN10); // log10(t) = ln(t) / ln(10)
+  const inner = x.add(x.square()).sub(log10);
+  return x.log().div(x).add(inner.log().abs().mul(0.65));
+}
+
+/**
+ * Task 2.2: the extrapolation split of `n` points ordered by `x`: the first `trainCount` train,
+ * the rest are held out. Both lists ascending.
+ */
+export function extrapolationSplit(n: number, trainCount: number): SplitIndices {
+  const all = Array.from({ length: n }, (_, i) => i);
+  return { trainIdx: all.slice(0, trainCount), testIdx: all.slice(trainCount) };
+}
+
+/**
+ * Task 2.3: the interpolation split: `trainCount` points chosen at random (with the seeded
+ * `randperm`) train, the others are held out; the two end points `0` and `n - 1` always train, so
+ * that every held-out point lies between training points. Both lists ascending.
+ */
+export function interpolationSplit(n: number, trainCount: number): SplitIndices {
+  const inner = randperm(n - 2).map((i) => i + 1); // the points 1..n-2 in random order
+  const byValue = (a: number, b: number) => a - b;
+  return {
+    trainIdx: [0, n - 1, ...inner.slice(0, trainCount - 2)].sort(byValue),
+    testIdx: inner.slice(trainCount - 2).sort(byValue),
+  };
+}
+
+/**
+ * Task 2.4: the held-out error: the mean squared error of the model's predictions on the points
+ * `testIdx` of `X` (shape `[n, 1]`) against the same rows of `y`, computed under `noGrad()`.
+ */
+export async function heldOutError(
+  model: nn.Module,
+  X: Tensor,
+  y: Tensor,
+  testIdx: number[],
+): Promise<number> {
+  const index = tensor(testIdx, { dtype: "int32" });
+  using _ = noGrad();
+  const yHat = model.forward(X.indexSelect(0, index));
+  return await F.mseLoss(yHat, y.indexSelect(0, index)).item();
+}
