@@ -175,6 +175,20 @@ export interface Backend {
   indexAdd(index: Storage, src: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
 
   /**
+   * Optional fused max pooling (padding reads as -Infinity): the maxima `[n, c, outH, outW]`
+   * and, as int32, where each came from (`iy * w + ix` within its image plane). A backend without
+   * it pools through im2col and a max reduction.
+   */
+  maxPool2d?(x: Storage, dtype: DType, geom: Conv2dGeometry): { values: Storage; indices: Storage };
+  /** Optional backward pass of {@link Backend.maxPool2d}: each gradient goes to its maximum. */
+  maxPool2dBackward?(
+    grad: Storage,
+    indices: Storage,
+    dtype: DType,
+    geom: Conv2dGeometry,
+  ): Storage;
+
+  /**
    * Updates a parameter in place from its gradient, with state buffers (momentum, or Adam's
    * first and second moments) also updated in place. Storage identities do not change.
    */

@@ -502,6 +502,7 @@ const windows = [
   makeWindow(2, 3, 7, 6, 3, 1, 1, 1),
   makeWindow(1, 2, 9, 9, 3, 2, 1, 1),
   makeWindow(2, 1, 8, 7, 2, 2, 0, 1),
+  makeWindow(2, 3, 12, 19, 2, 2, 0, 1),
   makeWindow(1, 2, 10, 9, 3, 1, 2, 2),
   makeWindow(1, 1, 5, 5, 5, 1, 0, 1),
 ];

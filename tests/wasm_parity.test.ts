@@ -19,7 +19,7 @@ import {
   type Tensor,
   tensor,
 } from "../mod.ts";
-import { wasmKernelInfo } from "../core/wasm/backend.ts";
+import { wasmCpuBackend, wasmKernelInfo } from "../core/wasm/backend.ts";
 import { assertAllClose, randomF32, seeded } from "./wasm_helpers.ts";
 
 /** A kernel set to compare, and how to switch to it. */
@@ -184,6 +184,51 @@ Deno.test("tensors made on one kernel set work on the other", async () => {
   assertAllClose("wasm @ reference", await b.matmul(a).add(1).data(), [2, 3, 4, 5]);
   setCpuKernels("wasm");
   ok(getCpuKernels() === "wasm");
+});
+
+Deno.test("fused max pooling agrees with pooling through unfold, on both kernel sets", async () => {
+  const random = seeded(41);
+  const shape = [2, 3, 10, 13];
+  const values = Array.from(randomF32(random, 2 * 3 * 10 * 13));
+  for (const options of [{}, { stride: 1 }, { stride: 2, padding: 1 }]) {
+    const kernel = "padding" in options ? 3 : 2;
+    for (const set of kernelSets.slice(0, 2)) {
+      set.use();
+      const x = tensor(values, { shape, requiresGrad: true });
+      const pooled = F.maxPool2d(x, kernel, options);
+      // Upstream gradient = the pooled values themselves, so that x.grad shows where they went.
+      pooled.mul(pooled.detach()).sum().backward();
+      const [n, c, h, w] = shape;
+      const [outH, outW] = pooled.shape.slice(2);
+      const stride = options.stride ?? kernel;
+      const pad = options.padding ?? 0;
+      const geom = {
+        n,
+        c,
+        h,
+        w,
+        kernelH: kernel,
+        kernelW: kernel,
+        strideH: stride,
+        strideW: stride,
+        padH: pad,
+        padW: pad,
+        dilationH: 1,
+        dilationW: 1,
+        outH,
+        outW,
+        padValue: -Infinity,
+      };
+      const fused = wasmCpuBackend.maxPool2d!(x.storage, "float32", geom);
+      const what = `maxPool2d ${JSON.stringify(options)} on ${set.name}`;
+      const fusedValues = await wasmCpuBackend.read(fused.values, "float32");
+      assertAllClose(what, fusedValues, await pooled.data(), 0, 0);
+      const dx = wasmCpuBackend.maxPool2dBackward!(fused.values, fused.indices, "float32", geom);
+      const routed = await wasmCpuBackend.read(dx, "float32");
+      assertAllClose(`${what} backward`, routed, await x.grad!.data(), 1e-6, 0);
+    }
+  }
+  setCpuKernels("wasm");
 });
 
 /** The DESIGN.md CNN: conv(1->8) ReLU pool, conv(8->16) ReLU pool, linear(784->10). */

@@ -427,6 +427,25 @@ export const wasmCpuBackend: Backend = {
     return out;
   },
 
+  maxPool2d(x: Storage, dtype: DType, g: Conv2dGeometry) {
+    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
+    if (!kernels) return maxPool2dReference(x, dtype, g);
+    const length = g.n * g.c * g.outH * g.outW;
+    const values = allocate(kernels, length, "float32");
+    const indices = allocate(kernels, length, "int32");
+    withInputs(kernels, [x], ([src]) => kernels.maxPool2d(values.ptr, indices.ptr, src, g));
+    return { values, indices };
+  },
+  maxPool2dBackward(grad: Storage, indices: Storage, dtype: DType, g: Conv2dGeometry) {
+    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
+    if (!kernels) return maxPool2dBackwardReference(grad, indices, dtype, g);
+    const dx = allocate(kernels, g.n * g.c * g.h * g.w, "float32");
+    withInputs(kernels, [grad, indices], ([pg, pi]) => {
+      kernels.maxPool2dBackward(dx.ptr, pg, pi, g);
+    });
+    return dx;
+  },
+
   optimizerStep(
     param: Storage,
     grad: Storage,
@@ -451,6 +470,59 @@ export const wasmCpuBackend: Backend = {
     });
   },
 };
+
+/**
+ * Max pooling with the reference kernels (float64, or the reference set): a plain loop over each
+ * window, in the same order as the wasm kernel, so that ties pick the same pixel.
+ */
+function maxPool2dReference(x: Storage, dtype: DType, g: Conv2dGeometry) {
+  const input = asCpu(x).data;
+  const planes = g.n * g.c;
+  const pixels = g.outH * g.outW;
+  const values = cpuBackend.fill(planes * pixels, 0, dtype) as CpuStorage;
+  const indices = new Int32Array(planes * pixels);
+  for (let plane = 0, k = 0; plane < planes; plane++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++, k++) {
+        let best = -Infinity;
+        let bestIndex = -1;
+        for (let ky = 0; ky < g.kernelH; ky++) {
+          const iy = oy * g.strideH - g.padH + ky * g.dilationH;
+          if (iy < 0 || iy >= g.h) continue;
+          for (let kx = 0; kx < g.kernelW; kx++) {
+            const ix = ox * g.strideW - g.padW + kx * g.dilationW;
+            if (ix < 0 || ix >= g.w) continue;
+            const value = input[plane * g.h * g.w + iy * g.w + ix];
+            if (value > best || bestIndex < 0) {
+              best = value;
+              bestIndex = iy * g.w + ix;
+            }
+          }
+        }
+        values.data[k] = best;
+        indices[k] = bestIndex;
+      }
+    }
+  }
+  return { values: adopt(values, dtype), indices: adopt(new CpuStorage(indices), "int32") };
+}
+
+/** The backward pass of {@link maxPool2dReference}. */
+function maxPool2dBackwardReference(
+  grad: Storage,
+  indices: Storage,
+  dtype: DType,
+  g: Conv2dGeometry,
+): Storage {
+  const dy = asCpu(grad).data;
+  const at = asCpu(indices).data;
+  const pixels = g.outH * g.outW;
+  const dx = cpuBackend.fill(g.n * g.c * g.h * g.w, 0, dtype) as CpuStorage;
+  for (let k = 0; k < dy.length; k++) {
+    dx.data[Math.floor(k / pixels) * g.h * g.w + at[k]] += dy[k];
+  }
+  return adopt(dx, dtype);
+}
 
 function sizeOf(shape: readonly number[]): number {
   let size = 1;

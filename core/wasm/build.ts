@@ -49,9 +49,18 @@ const assemblyDir = new URL("./assembly/", import.meta.url);
 /** Compiles one build and returns its binary. */
 async function compile(flags: readonly string[]): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
+  let text = "";
   const errors: string[] = [];
   const { error } = await asc.main(
-    ["index.ts", "--outFile", "kernels.wasm", ...COMMON_FLAGS, ...flags],
+    [
+      "index.ts",
+      "--outFile",
+      "kernels.wasm",
+      "--textFile",
+      "kernels.wat",
+      ...COMMON_FLAGS,
+      ...flags,
+    ],
     {
       readFile: async (name: string) => {
         try {
@@ -62,6 +71,9 @@ async function compile(flags: readonly string[]): Promise<Uint8Array> {
       },
       writeFile: (name: string, contents: Uint8Array | string) => {
         if (name.endsWith(".wasm") && contents instanceof Uint8Array) binary = contents;
+        if (name.endsWith(".wat")) {
+          text = typeof contents === "string" ? contents : new TextDecoder().decode(contents);
+        }
       },
       listFiles: () => [],
       stderr: {
@@ -76,6 +88,15 @@ async function compile(flags: readonly string[]): Promise<Uint8Array> {
     throw new Error(`build:wasm: compiling the kernels failed\n${errors.join("")}`);
   }
   if (errors.length > 0) console.warn(errors.join(""));
+  // JavaScript owns the memory above the static data: a kernel that allocates (an array
+  // literal, a string) would pull in the runtime's allocator and overwrite tensors.
+  const runtime = text.match(/\$~lib\/rt\/[\w/]+/);
+  if (runtime || text.includes("memory.grow")) {
+    throw new Error(
+      `build:wasm: the kernels must not allocate, but the module uses ` +
+        `${runtime?.[0] ?? "memory.grow"}: replace arrays and strings with plain loads and stores`,
+    );
+  }
   return binary;
 }
 

@@ -9,7 +9,7 @@ import { manualSeed } from "../../mod.ts";
 import { type LessonContext, type OutputEvent, runLesson } from "../format.ts";
 import lesson from "./lesson.ts";
 
-Deno.test("lesson 2 (quick): interpolation error is several times below extrapolation error", async () => {
+Deno.test("lesson 2 (quick): interpolation beats extrapolation several times", async () => {
   const events: OutputEvent[] = [];
   const ctx: LessonContext = {
     quick: true,

@@ -233,7 +233,8 @@ $$y_{n,o,i,j} = b_o + \\sum_{c} \\sum_{u,v} w_{o,c,u,v}\\; x_{n,c,\\,i+u,\\,j+v}
 Let $g = \\partial L / \\partial y$ be the gradient that reaches the output. Each weight is used
 at every output position, so its gradient sums over them:
 
-$$\\frac{\\partial L}{\\partial w_{o,c,u,v}} = \\sum_{n,i,j} g_{n,o,i,j}\\; x_{n,c,\\,i+u,\\,j+v} ,$$
+$$\\frac{\\partial L}{\\partial w_{o,c,u,v}}
+  = \\sum_{n,i,j} g_{n,o,i,j}\\; x_{n,c,\\,i+u,\\,j+v} ,$$
 
 which is a **correlation of the input with the output gradient**: the same sliding-window sum as
 the forward pass, with $g$ in the role of the kernel (and the batch in the role of the channels).
@@ -242,7 +243,8 @@ The bias gradient is $\\sum_{n,i,j} g_{n,o,i,j}$.
 An input pixel $x_{n,c,r,t}$ was used by every output position whose window covers it, that is
 by $(i, j) = (r - u, t - v)$ for each kernel offset $(u, v)$:
 
-$$\\frac{\\partial L}{\\partial x_{n,c,r,t}} = \\sum_{o} \\sum_{u,v} g_{n,o,\\,r-u,\\,t-v}\\; w_{o,c,u,v} .$$
+$$\\frac{\\partial L}{\\partial x_{n,c,r,t}}
+  = \\sum_{o} \\sum_{u,v} g_{n,o,\\,r-u,\\,t-v}\\; w_{o,c,u,v} .$$
 
 The indices run *backwards* through the kernel ($r - u$ instead of $i + u$): this is a
 correlation of $g$ with the kernel **flipped** by 180 degrees, input and output channels
@@ -316,7 +318,8 @@ Pixels are scaled to $[0, 1]$; labels are class indices $0..9$.`,
       run: async (out, ctx) => {
         // Any file of the folder tells where the folder is (the shipped subset, or --data).
         const folder = new URL(".", ctx.dataUrl("fashion-mnist/train-images-idx3-ubyte.gz"));
-        const trainLimit = ctx.quick ? 4000 : undefined;
+        // Quick runs train on at most 12,000 images (the whole shipped subset), for one epoch.
+        const trainLimit = ctx.quick ? 12000 : undefined;
         const train = await loadFashionMnist(folder, { train: true, limit: trainLimit });
         const test = await loadFashionMnist(folder, { train: false });
         ctx.state.fashion = {
@@ -426,18 +429,21 @@ usual suspects are the upper-body garments: shirt, T-shirt, pullover and coat.`,
       run: async (out, ctx) => {
         const { testImages, testLabels, classNames } = ctx.state.fashion as FashionData;
         const model = ctx.state.model as nn.Module;
-        model.eval();
+        model.eval(); // evaluation mode (matters for layers such as dropout and batch norm)
 
-        // Predict in batches under noGrad: no graph is needed to evaluate.
+        // Predict batch by batch under noGrad: no graph is needed to evaluate.
+        const testLoader = new data.DataLoader({
+          dataset: new data.TensorDataset(testImages, testLabels),
+          batchSize: 64,
+        });
         const predictions: number[] = [];
-        const batchSize = 500;
-        for (let start = 0; start < testImages.shape[0]; start += batchSize) {
-          const count = Math.min(batchSize, testImages.shape[0] - start);
+        const labels: number[] = [];
+        for (const [X, y] of testLoader) {
           using _ = noGrad();
-          const logits = model.forward(testImages.narrow(0, start, count));
-          predictions.push(...await logits.argmax(1).data());
+          const yHat = model.forward(X).argmax(1);
+          predictions.push(...await yHat.data());
+          labels.push(...await y.data());
         }
-        const labels = Array.from(await testLabels.data());
         const confusion = classNames.map(() => classNames.map(() => 0));
         labels.forEach((label, i) => confusion[label][predictions[i]]++);
         const correct = labels.filter((label, i) => label === predictions[i]).length;
@@ -493,13 +499,17 @@ the 16 second-layer channels, at half the resolution, combine them into larger p
           { colormap: "diverging", columns: 8 },
         );
 
+        // Run one test image through the layers, keeping what comes out of each ReLU.
         using _ = noGrad();
         const sample = testImages.narrow(0, 0, 1);
         const label = classNames[(await testLabels.data())[0]];
-        const afterBlock1 = model.at(1).forward(conv1.forward(sample)); // conv + ReLU: [1, 8, 28, 28]
-        const afterBlock2 = model.at(4).forward(
-          model.at(3).forward(model.at(2).forward(afterBlock1)),
-        );
+        const afterReLU: Tensor[] = [];
+        let X = sample;
+        for (const layer of model.children()) {
+          X = layer.forward(X);
+          if (layer instanceof nn.ReLU) afterReLU.push(X);
+        }
+        const [afterBlock1, afterBlock2] = afterReLU; // [1, 8, 28, 28] and [1, 16, 14, 14]
         out.images("The test image", await toImages(sample.reshape([1, 28, 28]), () => label));
         out.images(
           "Feature maps after the first convolution and ReLU",

@@ -85,44 +85,15 @@ async function runInWorker(
   }
 }
 
-/** The part of the WebGPU API used to choose a device. */
-interface GpuLike {
-  requestAdapter(): Promise<
-    { info?: { vendor?: string; architecture?: string; description?: string } } | null
-  >;
-}
-
-/** WebGPU when asked for "auto" and the browser gives an adapter, else the CPU, with a note. */
+/**
+ * Picks the device of a live run with the library's own `pickDevice`: WebGPU when this browser
+ * gives an adapter (the library sets up its backend then), otherwise the CPU, with the reason.
+ */
 async function chooseDevice(
   preference: "auto" | "cpu",
 ): Promise<{ device: "cpu" | "webgpu"; note: string }> {
   if (preference === "cpu") return { device: "cpu", note: "CPU (chosen)" };
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  if (!gpu) return { device: "cpu", note: "CPU (this browser has no WebGPU)" };
-  let adapter;
-  try {
-    adapter = await gpu.requestAdapter();
-  } catch {
-    adapter = null;
-  }
-  if (!adapter) return { device: "cpu", note: "CPU (WebGPU gave no adapter)" };
-  if (!(await coreHasWebGpu())) {
-    return { device: "cpu", note: "CPU (the library's WebGPU backend is not available)" };
-  }
-  const info = adapter.info ?? {};
-  const name = info.description || [info.vendor, info.architecture].filter(Boolean).join(" ");
-  return { device: "webgpu", note: name ? `WebGPU (${name})` : "WebGPU" };
-}
-
-/**
- * Whether the library can run tensors on WebGPU in this worker. The core registers its backends
- * by device; until `mod.ts` offers a way to ask for a device, the registry is asked directly.
- */
-async function coreHasWebGpu(): Promise<boolean> {
-  try {
-    const { hasBackend } = await import("../../core/backend.ts");
-    return hasBackend("webgpu");
-  } catch {
-    return false;
-  }
+  const { pickDevice } = await import("../../mod.ts");
+  const { device, reason } = await pickDevice("auto");
+  return { device, note: device === "webgpu" ? reason : `CPU (${reason})` };
 }

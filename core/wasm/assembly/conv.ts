@@ -163,6 +163,10 @@ export function maxPool2dF32(
   oh: i32,
   ow: i32,
 ): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+    maxPool2x2(out, indices, x, planes, h, w, oh, ow);
+    return;
+  }
   let k = 0;
   for (let plane = 0; plane < planes; plane++) {
     const image = x + (<usize>(plane * h * w) << 2);
@@ -182,6 +186,76 @@ export function maxPool2dF32(
               best = value;
               bestIndex = at;
             }
+          }
+        }
+        store<f32>(out + (<usize>k << 2), best);
+        store<i32>(indices + (<usize>k << 2), bestIndex);
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling with 2 x 2 windows and stride 2 (the common case), four outputs at a time: the
+ * even and odd columns of two input rows are the four candidates of four windows. Candidates are
+ * taken in the order of the general loop, and a later one wins only when strictly larger.
+ */
+function maxPool2x2(
+  out: usize,
+  indices: usize,
+  x: usize,
+  planes: i32,
+  h: i32,
+  w: i32,
+  oh: i32,
+  ow: i32,
+): void {
+  let k = 0;
+  const one = i32x4.splat(1);
+  const width = i32x4.splat(w);
+  for (let plane = 0; plane < planes; plane++) {
+    const image = x + (<usize>(plane * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const row0 = image + (<usize>(2 * oy * w) << 2);
+      const row1 = row0 + (<usize>w << 2);
+      let ox = 0;
+      for (; ox + 4 <= ow && 2 * ox + 8 <= w; ox += 4, k += 4) {
+        const at = <usize>(2 * ox) << 2;
+        const a0 = v128.load(row0 + at);
+        const a1 = v128.load(row0 + at, 16);
+        const b0 = v128.load(row1 + at);
+        const b1 = v128.load(row1 + at, 16);
+        // In-plane index of each window's top-left pixel: (2 oy) * w + 2 ox + 2 lane.
+        const first = 2 * oy * w + 2 * ox;
+        let index = i32x4(first, first + 2, first + 4, first + 6);
+        let best = v128.shuffle<u32>(a0, a1, 0, 2, 4, 6);
+        const topRight = v128.shuffle<u32>(a0, a1, 1, 3, 5, 7);
+        const bottomLeft = v128.shuffle<u32>(b0, b1, 0, 2, 4, 6);
+        const bottomRight = v128.shuffle<u32>(b0, b1, 1, 3, 5, 7);
+        let wins = f32x4.gt(topRight, best);
+        best = v128.bitselect(topRight, best, wins);
+        const indexTopRight = i32x4.add(index, one);
+        let bestIndex = v128.bitselect(indexTopRight, index, wins);
+        const indexBottomLeft = i32x4.add(index, width);
+        wins = f32x4.gt(bottomLeft, best);
+        best = v128.bitselect(bottomLeft, best, wins);
+        bestIndex = v128.bitselect(indexBottomLeft, bestIndex, wins);
+        wins = f32x4.gt(bottomRight, best);
+        best = v128.bitselect(bottomRight, best, wins);
+        bestIndex = v128.bitselect(i32x4.add(indexBottomLeft, one), bestIndex, wins);
+        v128.store(out + (<usize>k << 2), best);
+        v128.store(indices + (<usize>k << 2), bestIndex);
+      }
+      for (; ox < ow; ox++, k++) {
+        const topLeft = 2 * oy * w + 2 * ox;
+        let bestIndex = topLeft;
+        let best = load<f32>(image + (<usize>topLeft << 2));
+        for (let c = 1; c < 4; c++) {
+          const at = topLeft + (c >> 1) * w + (c & 1);
+          const value = load<f32>(image + (<usize>at << 2));
+          if (value > best) {
+            best = value;
+            bestIndex = at;
           }
         }
         store<f32>(out + (<usize>k << 2), best);
