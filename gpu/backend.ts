@@ -283,7 +283,7 @@ export class WebGPUBackend implements Backend {
       () => argReduceShader(op, type, plan.mode),
       [input, out],
       reduceParams(axis, size, 1, outputs),
-      plan.mode === "tree" ? outputs : groupsFor(outputs),
+      plan.mode === "loop" ? groupsFor(outputs) : outputs,
     );
     return out;
   }
@@ -302,7 +302,7 @@ export class WebGPUBackend implements Backend {
       () => reduceShader(op, type, plan.mode),
       [input, out],
       reduceParams(axis, plan.chunkLength, plan.chunks, outputs),
-      plan.mode === "tree" ? outputs : groupsFor(outputs),
+      plan.mode === "loop" ? groupsFor(outputs) : outputs,
     );
     return out;
   }
@@ -368,7 +368,16 @@ export class WebGPUBackend implements Backend {
 
   scatterAdd(index: Storage, src: Storage, dtype: DType, axis: AxisGeometry, indexSize: number) {
     const count = axis.outer * axis.size * axis.inner;
-    return this.#indexing("scatterAdd", scatterAddShader, src, index, dtype, axis, indexSize, count);
+    return this.#indexing(
+      "scatterAdd",
+      scatterAddShader,
+      src,
+      index,
+      dtype,
+      axis,
+      indexSize,
+      count,
+    );
   }
 
   indexSelect(x: Storage, index: Storage, dtype: DType, axis: AxisGeometry, count: number) {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { BufferPool, type PoolStats, type PooledBuffer } from "./pool.ts";
+import { BufferPool, type PooledBuffer, type PoolStats } from "./pool.ts";
 
 // WebGPU's flag constants, spelled out so that this module does not depend on globals being
 // present at import time (it is imported on machines without WebGPU too).

@@ -55,6 +55,13 @@ export const lessons: LessonEntry[] = [
     title: "CNN forward and backward",
     load: async () => (await import("./03-cnn/lesson.ts")).default,
   },
+  {
+    number: 4,
+    slug: "batchnorm",
+    folder: "04-batchnorm",
+    title: "Batch normalization",
+    load: async () => (await import("./04-batchnorm/lesson.ts")).default,
+  },
 ];
 
 /** The lesson with this number, or undefined. */

@@ -52,7 +52,10 @@ function reduceRaw(op: "sum" | "max" | "min", x: Tensor, dims: number[]): Tensor
   const shape = [...x.shape];
   for (let r = runs.length - 1; r >= 0; r--) {
     const [first, last] = runs[r];
-    storage = backend.reduce(op, storage, x.dtype, axisGeometry(shape, first, last));
+    const next = backend.reduce(op, storage, x.dtype, axisGeometry(shape, first, last));
+    // An intermediate result belongs to no tensor: give it back to the backend now.
+    if (storage !== x.storage) backend.free(storage);
+    storage = next;
     for (let d = first; d <= last; d++) shape[d] = 1;
   }
   if (runs.length === 0) return clone(x);

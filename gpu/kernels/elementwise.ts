@@ -11,7 +11,13 @@
  *
  * @module
  */
-import { BINARY_OPS, type BinaryOp, UNARY_OPS, type UnaryOp, WGSL_HELPERS } from "../../core/ops/table.ts";
+import {
+  BINARY_OPS,
+  type BinaryOp,
+  UNARY_OPS,
+  type UnaryOp,
+  WGSL_HELPERS,
+} from "../../core/ops/table.ts";
 import {
   elementIndex,
   entryPoint,
@@ -19,8 +25,8 @@ import {
   paramBlock,
   Params,
   type Scalar,
-  viewKind,
   type ViewKind,
+  viewKind,
 } from "./common.ts";
 
 /** The WGSL helpers (erf, powSigned) when an expression calls them. */
@@ -85,7 +91,9 @@ export function stridedShader(
     `@group(0) @binding(${k}) var<storage, read> in${k}: array<${input.type}>;`
   ).join("\n");
   let stridedCount = 0;
-  const strideAt = kinds.map((kind) => kind === "strided" ? shapeAt + rank * (1 + stridedCount++) : -1);
+  const strideAt = kinds.map((kind) =>
+    kind === "strided" ? shapeAt + rank * (1 + stridedCount++) : -1
+  );
   const words = shapeAt + rank * (1 + stridedCount);
   const lines: string[] = [];
   const anyStrided = stridedCount > 0;

@@ -3,12 +3,14 @@
  *
  * Two shapes of kernel, chosen by the host:
  *
- * - **tree** (one workgroup per output): 256 threads each fold a strided share of the axis, then
- *   combine their partial results pairwise in workgroup memory, halving the active threads at
- *   every step (a tree of depth 8). Used when the reduced elements are contiguous or nearly so
- *   (small `inner`), where one thread per output would leave the GPU idle.
- * - **loop** (one thread per output): each thread walks the axis. Used when `inner` is large, so
- *   that neighbouring threads read neighbouring addresses.
+ * - **tree** (one workgroup per output): 64 or 256 threads each fold a strided share of the
+ *   axis, then combine their partial results pairwise in workgroup memory, halving the active
+ *   threads at every step (a tree of depth 6 or 8). Used for long axes whose elements are
+ *   contiguous or nearly so (small `inner`), where one thread per output would leave the GPU
+ *   idle.
+ * - **loop** (one thread per output): each thread walks the axis. Used for short axes (up to 64
+ *   elements: pooling windows, batch-norm statistics of small images), and when `inner` is
+ *   large, so that neighbouring threads read neighbouring addresses.
  *
  * A long axis with few outputs is cut into chunks: a first launch reduces each chunk to one
  * partial result, `[outer, chunks, inner]`, and a second reduces the partials. Every launch
@@ -24,8 +26,16 @@ import { entryPoint, paramBlock, type Scalar, WORKGROUP_SIZE } from "./common.ts
 export type ReduceOp = "sum" | "max" | "min";
 /** An index reduction. */
 export type ArgReduceOp = "argmax" | "argmin";
-/** How a reduction kernel distributes its work. */
-export type ReduceMode = "tree" | "loop";
+/**
+ * How a reduction kernel distributes its work: one thread per output (`loop`), or one workgroup
+ * of 64 or 256 threads per output (`tree64`, `tree256`).
+ */
+export type ReduceMode = "loop" | "tree64" | "tree256";
+
+/** Threads per workgroup of a mode. */
+export function threadsOf(mode: ReduceMode): number {
+  return mode === "tree64" ? 64 : WORKGROUP_SIZE;
+}
 
 /** `combine(a, b)`: NaN wins a max or min, as on the CPU and in PyTorch. */
 function combiner(op: ReduceOp): string {
@@ -75,19 +85,20 @@ ${decode}
   out[q] = acc;
 }`;
   }
+  const threads = threadsOf(mode);
   return `${head}
-var<workgroup> partial: array<T, ${WORKGROUP_SIZE}>;
-${entryPoint()}
+var<workgroup> partial: array<T, ${threads}>;
+${entryPoint(threads)}
   let q = group;
   if (q >= param(5u)) { return; }
 ${decode}
   var acc = ${init};
-  for (var k = start + lid; k < end; k += ${WORKGROUP_SIZE}u) {
+  for (var k = start + lid; k < end; k += ${threads}u) {
     acc = combine(acc, xs[base + k * inner]);
   }
   partial[lid] = acc;
   workgroupBarrier();
-  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half = half / 2u) {
+  for (var half = ${threads / 2}u; half > 0u; half = half / 2u) {
     if (lid < half) { partial[lid] = combine(partial[lid], partial[lid + half]); }
     workgroupBarrier();
   }
@@ -121,23 +132,24 @@ ${decode}
   out[q] = i32(bestIndex);
 }`;
   }
+  const threads = threadsOf(mode);
   return `${head}
-var<workgroup> values: array<T, ${WORKGROUP_SIZE}>;
-var<workgroup> indices: array<u32, ${WORKGROUP_SIZE}>;
-${entryPoint()}
+var<workgroup> values: array<T, ${threads}>;
+var<workgroup> indices: array<u32, ${threads}>;
+${entryPoint(threads)}
   let q = group;
   if (q >= param(5u)) { return; }
 ${decode}
   var best = xs[base + start * inner];
   var bestIndex = start;
-  for (var k = start + lid; k < end; k += ${WORKGROUP_SIZE}u) {
+  for (var k = start + lid; k < end; k += ${threads}u) {
     let v = xs[base + k * inner];
     if (v ${better} best || (v == best && k < bestIndex)) { best = v; bestIndex = k; }
   }
   values[lid] = best;
   indices[lid] = bestIndex;
   workgroupBarrier();
-  for (var half = ${WORKGROUP_SIZE / 2}u; half > 0u; half = half / 2u) {
+  for (var half = ${threads / 2}u; half > 0u; half = half / 2u) {
     if (lid < half) {
       let v = values[lid + half];
       let k = indices[lid + half];
@@ -165,11 +177,14 @@ export interface ReducePlan {
  */
 export function planReduce(outer: number, size: number, inner: number, allowChunks = true) {
   const outputs = outer * inner;
-  const mode: ReduceMode = inner >= 32 ? "loop" : "tree";
+  // A short axis is cheapest walked by one thread; a long one with neighbouring outputs
+  // (large inner) too, because neighbouring threads then read neighbouring addresses. A long
+  // axis of nearly contiguous elements gets a workgroup per output.
+  const mode: ReduceMode = size <= 64 || inner >= 32 ? "loop" : size <= 4096 ? "tree64" : "tree256";
   let chunks = 1;
   if (allowChunks) {
     // Enough chunks to occupy a large GPU, each long enough to be worth a workgroup or thread.
-    if (mode === "tree" && outputs < 1024 && size > 16384) chunks = Math.ceil(size / 8192);
+    if (mode !== "loop" && outputs < 1024 && size > 16384) chunks = Math.ceil(size / 8192);
     if (mode === "loop" && outputs < 16384 && size > 1024) chunks = Math.ceil(size / 256);
   }
   const chunkLength = Math.ceil(size / chunks);

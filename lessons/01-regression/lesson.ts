@@ -39,18 +39,20 @@ Reading values back is asynchronous (\`await t.toArray()\`), because on a GPU th
 in the GPU's memory and the CPU has to wait for them.`,
       run: async (out) => {
         const X = tensor([[1, 2, 3], [4, 5, 6]]);
-        out.table([
-          { expression: "X", shape: `[${X.shape}]`, values: JSON.stringify(await X.toArray()) },
-          row("X.sum(1)", X.sum(1), await X.sum(1).toArray()),
-          row("X.mean()", X.mean(), await X.mean().toArray()),
-          row("X.T", X.T, await X.T.toArray()),
-          row("X.matmul(X.T)", X.matmul(X.T), await X.matmul(X.T).toArray()),
-          row("X.mul(10).add(1)", X.mul(10).add(1), await X.mul(10).add(1).toArray()),
-        ], { title: "A few operations on X" });
-
-        function row(expression: string, t: Tensor, values: unknown) {
-          return { expression, shape: `[${t.shape}]`, values: JSON.stringify(values) };
+        const examples: [string, Tensor][] = [
+          ["X", X],
+          ["X.sum(1)", X.sum(1)], // sum over dimension 1: one sum per row
+          ["X.mean()", X.mean()], // no dimension: over everything, a scalar
+          ["X.T", X.T], // transpose
+          ["X.matmul(X.T)", X.matmul(X.T)], // matrix product [2, 3] x [3, 2]
+          ["X.mul(10).add(1)", X.mul(10).add(1)], // elementwise, with scalars
+        ];
+        const rows = [];
+        for (const [expression, t] of examples) {
+          const values = JSON.stringify(await t.toArray());
+          rows.push({ expression, shape: `[${t.shape.join(", ")}]`, dtype: t.dtype, values });
         }
+        out.table(rows, { title: "A few operations on X" });
       },
     },
     {
@@ -110,14 +112,15 @@ Two details matter:
 - after the update the gradients are cleared with \`zeroGrad()\`: without it, each step would use
   the sum of all gradients so far (see the previous step) and the fit would overshoot.`,
       run: async (out, ctx) => {
-        // 100 points on y = 2x + 1 with a little Gaussian noise.
-        const X = linspace(-1, 1, 100).reshape([100, 1]);
-        const y = X.mul(2).add(1).add(randn([100, 1]).mul(0.1));
+        // 100 points on y = 2x + 1 with a little Gaussian noise, on the run's device.
+        const device = ctx.device;
+        const X = linspace(-1, 1, 100, { device }).reshape([100, 1]);
+        const y = X.mul(2).add(1).add(randn([100, 1], { device }).mul(0.1));
         ctx.state.line = { X, y };
 
         // The parameters start at zero and record the operations applied to them.
-        const w = zeros([1], { requiresGrad: true });
-        const b = zeros([1], { requiresGrad: true });
+        const w = zeros([1], { requiresGrad: true, device });
+        const b = zeros([1], { requiresGrad: true, device });
         const lr = 0.1;
         const epochs = 100;
 
@@ -146,13 +149,20 @@ Two details matter:
         const learned = { w: await w.item(), b: await b.item() };
         ctx.state.lineByHand = learned;
         out.table([
-          { parameter: "w", true: 2, learned: round(learned.w, 4) },
-          { parameter: "b", true: 1, learned: round(learned.b, 4) },
+          { parameter: "w", true: 2, learned: learned.w.toFixed(4) },
+          { parameter: "b", true: 1, learned: learned.b.toFixed(4) },
         ]);
-
-        function round(value: number, digits: number): number {
-          return Number(value.toFixed(digits));
-        }
+        const xs = Array.from(await X.data());
+        out.plot({
+          title: "The points and the fitted line",
+          xLabel: "x",
+          yLabel: "y",
+          points: true,
+          series: [
+            { name: "data", x: xs, y: Array.from(await y.data()) },
+            { name: "w x + b", x: xs, y: xs.map((x) => learned.w * x + learned.b) },
+          ],
+        });
       },
     },
     {
@@ -171,7 +181,7 @@ The loop shrinks to four lines that stay the same for every model in this course
 values rather than zeros, yet lands on the same line.`,
       run: async (out, ctx) => {
         const { X, y } = ctx.state.line as { X: Tensor; y: Tensor };
-        const model = new nn.Linear(1, 1);
+        const model = new nn.Linear(1, 1).to(ctx.device);
         const optimizer = new optim.SGD(model.parameters(), { lr: 0.1 });
         const epochs = 100;
 
@@ -211,16 +221,17 @@ $0.05 R$, whose variance is $0.05^2 / 12 \\approx 0.00021$, so the mean squared 
 much below that.`,
       run: (out, ctx) => {
         const batchSize = 16;
-        const X = linspace(0, 1, 10000).reshape([1000, 10]);
-        const y = X.sigmoid().mean(1, true).add(rand([1000, 1]).mul(0.05));
+        const device = ctx.device;
+        const X = linspace(0, 1, 10000, { device }).reshape([1000, 10]);
+        const y = X.sigmoid().mean(1, true).add(rand([1000, 1], { device }).mul(0.05));
 
         const dataset = new data.TensorDataset(X, y);
         const trainLoader = new data.DataLoader({ dataset, batchSize, shuffle: true });
         ctx.state.skeleton = { X, y, trainLoader };
 
         out.table([
-          { tensor: "X", shape: `[${X.shape}]`, meaning: "1000 samples of 10 features" },
-          { tensor: "y", shape: `[${y.shape}]`, meaning: "one target per sample" },
+          { tensor: "X", shape: `[${X.shape.join(", ")}]`, meaning: "1000 samples of 10 features" },
+          { tensor: "y", shape: `[${y.shape.join(", ")}]`, meaning: "one target per sample" },
         ]);
         out.value("samples in the dataset", dataset.length);
         out.value("batches per epoch", trainLoader.length);
@@ -246,7 +257,7 @@ learning rate work for most problems. The loss is the mean squared error again.`
           new nn.Linear(128, 128),
           new nn.Sigmoid(),
           new nn.Linear(128, 1),
-        );
+        ).to(ctx.device);
         const optimizer = new optim.Adam(model.parameters(), { lr });
         const lossFn = new nn.MSELoss();
         ctx.state.model = model;
@@ -255,7 +266,7 @@ learning rate work for most problems. The loss is the mean squared error again.`
 
         const rows = model.namedParameters().map(([name, p]) => ({
           parameter: name,
-          shape: `[${p.shape}]`,
+          shape: `[${p.shape.join(", ")}]`,
           count: p.size,
         }));
         out.table(rows, { title: "Parameters" });

@@ -91,15 +91,15 @@ no mean squared error on fresh samples can go much below that.`,
         };
         // 100 evenly spaced x in [0.5, 10], y = f(x) + 0.05 R with R uniform in [0, 1).
         const makeSamples = (): Samples => {
-          const X = linspace(0.5, 10, 100).reshape([100, 1]);
-          const y = f(X).add(rand([100, 1]).mul(0.05));
+          const X = linspace(0.5, 10, 100, { device: ctx.device }).reshape([100, 1]);
+          const y = f(X).add(rand([100, 1], { device: ctx.device }).mul(0.05));
           return { f, X, y };
         };
         const { X, y } = makeSamples();
         ctx.state.samples = { f, X, y };
         ctx.state.makeSamples = makeSamples;
 
-        const curve = linspace(0.5, 10, 400);
+        const curve = linspace(0.5, 10, 400, { device: ctx.device });
         out.plot({
           title: "The samples and the curve they come from",
           xLabel: "x",
@@ -185,7 +185,7 @@ The code below defines the two functions the next steps call: \`makeModel\` and 
             new nn.Linear(64, 64),
             new nn.ReLU(),
             new nn.Linear(64, 1),
-          );
+          ).to(ctx.device);
         };
 
         const fit: Fit = async (out, label, X, y, seed) => {
@@ -234,8 +234,8 @@ it did not see, which is what we care about.`,
 
         // Train on the split's training points, then measure the MSE on its held-out points.
         const trainAndTest: TrainAndTest = async (split, X, y, seed, label = split.name) => {
-          const trainIdx = tensor(split.trainIdx, { dtype: "int32" });
-          const testIdx = tensor(split.testIdx, { dtype: "int32" });
+          const trainIdx = tensor(split.trainIdx, { dtype: "int32", device: X.device });
+          const testIdx = tensor(split.testIdx, { dtype: "int32", device: X.device });
           const trainX = X.indexSelect(0, trainIdx);
           const trainY = y.indexSelect(0, trainIdx);
           const { model, trainLoss } = await fit(out, label, trainX, trainY, seed);
@@ -281,7 +281,7 @@ the larger the gap.`,
         const splits = ctx.state.splits as Split[];
         const results = ctx.state.results as Record<string, Result>;
 
-        const grid = linspace(0.5, 12, 300);
+        const grid = linspace(0.5, 12, 300, { device: ctx.device });
         const gridX = [...await grid.data()];
         const truth = [...await f(grid).data()];
         const x = await X.data();

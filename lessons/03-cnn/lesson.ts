@@ -205,10 +205,10 @@ the linear head; a convolution's are few, because it reuses one small kernel at 
           new nn.MaxPool2d(2),
           new nn.Flatten(),
           new nn.Linear(16 * 7 * 7, 10),
-        );
+        ).to(ctx.device);
         ctx.state.model = model;
 
-        let X = zeros([64, 1, 28, 28]);
+        let X = zeros([64, 1, 28, 28], { device: ctx.device });
         const rows: TableRow[] = [{ layer: "input", "output shape": `[${X.shape.join(", ")}]` }];
         for (const [name, layer] of model.namedChildren()) {
           X = layer.forward(X);
@@ -322,11 +322,12 @@ Pixels are scaled to $[0, 1]$; labels are class indices $0..9$.`,
         const trainLimit = ctx.quick ? 12000 : undefined;
         const train = await loadFashionMnist(folder, { train: true, limit: trainLimit });
         const test = await loadFashionMnist(folder, { train: false });
+        // The images and labels go where the network computes: the CPU or the GPU.
         ctx.state.fashion = {
-          trainImages: train.images,
-          trainLabels: train.labels,
-          testImages: test.images,
-          testLabels: test.labels,
+          trainImages: train.images.to(ctx.device),
+          trainLabels: train.labels.to(ctx.device),
+          testImages: test.images.to(ctx.device),
+          testLabels: test.labels.to(ctx.device),
           classNames: train.classNames,
         } satisfies FashionData;
 
