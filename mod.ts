@@ -63,5 +63,5 @@ export type { CsvOptions, CsvTable } from "./core/io/csv.ts";
 export { fetchSafetensors, load, save } from "./core/io/safetensors.ts";
 // WebGPU: `await initWebGPU()` registers the "webgpu" device; `pickDevice()` falls back to the CPU
 // with a one-line reason; `device("webgpu")` gives the name or an error saying why not.
-export { device, initWebGPU, pickDevice } from "./gpu/device.ts";
+export { device, initWebGPU, isSoftwareWebGPU, pickDevice } from "./gpu/device.ts";
 export type { DeviceChoice } from "./gpu/device.ts";

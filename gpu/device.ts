@@ -67,7 +67,24 @@ async function acquire(): Promise<WebGPUBackend | string> {
   } catch (error) {
     return `requesting a WebGPU device failed: ${messageOf(error)}`;
   }
-  return new WebGPUBackend(device, adapterName(adapter));
+  const backend = new WebGPUBackend(device, adapterName(adapter));
+  software = isSoftwareAdapter(adapter);
+  return backend;
+}
+
+/** Whether the adapter runs on the CPU (Mesa's llvmpipe or lavapipe, SwiftShader). */
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (info?.isFallbackAdapter) return true;
+  const name = `${info?.description ?? ""} ${info?.vendor ?? ""} ${info?.architecture ?? ""}`;
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(name);
+}
+
+let software = false;
+
+/** Whether the WebGPU adapter in use is a software one (correct, but slower than the CPU). */
+export function isSoftwareWebGPU(): boolean {
+  return webgpuBackend() !== null && software;
 }
 
 /**
@@ -122,7 +139,17 @@ export async function pickDevice(
 ): Promise<DeviceChoice> {
   if (preferred === "cpu") return { device: "cpu", reason: "the CPU was asked for" };
   if (await initWebGPU()) {
-    return { device: "webgpu", reason: `WebGPU on ${webgpuBackend()!.adapterName}` };
+    const name = webgpuBackend()!.adapterName;
+    // A software adapter computes on the CPU through a GPU emulation: "auto" is faster on the
+    // CPU kernels themselves. Asking for "webgpu" explicitly still gets it (tests do).
+    if (preferred === "auto" && software) {
+      return {
+        device: "cpu",
+        reason: `only a software WebGPU adapter (${name}) was found; the CPU is faster ` +
+          `(--device webgpu forces it)`,
+      };
+    }
+    return { device: "webgpu", reason: `WebGPU on ${name}` };
   }
   return { device: "cpu", reason: `WebGPU is unavailable: ${lastFailure}; using the CPU` };
 }

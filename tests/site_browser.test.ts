@@ -284,7 +284,7 @@ function defineBrowserTests(): void {
       const status = await runLive(page);
       assert.match(
         status,
-        /on CPU \((this browser has no WebGPU|WebGPU gave no adapter)\)/,
+        /on CPU \(WebGPU is unavailable: .+; using the CPU\)/,
         status,
       );
       await assertLiveOutputs(page, steps);
