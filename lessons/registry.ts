@@ -62,6 +62,13 @@ export const lessons: LessonEntry[] = [
     title: "Batch normalization",
     load: async () => (await import("./04-batchnorm/lesson.ts")).default,
   },
+  {
+    number: 5,
+    slug: "transfer",
+    folder: "05-transfer",
+    title: "Transfer learning",
+    load: async () => (await import("./05-transfer/lesson.ts")).default,
+  },
 ];
 
 /** The lesson with this number, or undefined. */

@@ -139,17 +139,13 @@ function allocate(kernels: WasmKernels, length: number, dtype: "float32" | "int3
   return new WasmStorage(kernels, kernels.alloc(bytes), length, dtype);
 }
 
-/** Resolves after one turn of the event loop (a message, which no timer clamping delays). */
+/**
+ * Resolves after one turn of the event loop, so that pending finalizers run. A timer is used
+ * rather than a MessageChannel: once an npm package is loaded, Deno installs Node's
+ * MessageChannel, whose messages do not give finalizers a turn.
+ */
 function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-    channel.port2.close();
-  });
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -160,7 +156,7 @@ function nextTask(): Promise<void> {
  */
 async function readAsync(storage: Storage, dtype: DType): Promise<TypedArray> {
   const values = readValues(storage, dtype);
-  if (allocatedSinceYield > YIELD_AFTER_BYTES && typeof MessageChannel === "function") {
+  if (allocatedSinceYield > YIELD_AFTER_BYTES && typeof setTimeout === "function") {
     allocatedSinceYield = 0;
     await nextTask();
   }

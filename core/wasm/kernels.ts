@@ -118,6 +118,11 @@ export class WasmKernels {
   #helper: MatmulHelper | undefined;
   #threads = 1;
   #sharedProducts = 0;
+  /** Products so far, and the count below which the second thread is not asked to help. */
+  #largeProducts = 0;
+  #oneThreadUntil = 0;
+  /** Shared products in a row where the second thread finished long after this one. */
+  #slowHandovers = 0;
   #heapF32: Float32Array;
   #heapI32: Int32Array;
 
@@ -231,7 +236,11 @@ export class WasmKernels {
     ];
     const rows = batch * m;
     let split = rows;
-    if (this.#threads === 2 && batch * m * n * k >= this.threadThreshold && rows >= 8) {
+    this.#largeProducts++;
+    if (
+      this.#threads === 2 && batch * m * n * k >= this.threadThreshold && rows >= 8 &&
+      this.#largeProducts >= this.#oneThreadUntil
+    ) {
       // Give each thread half of the rows, cut at a multiple of 4 (the kernel's row block).
       const half = Math.round(rows / 8) * 4;
       if (this.#helper!.start(args, half, rows)) {
@@ -239,13 +248,27 @@ export class WasmKernels {
         this.#sharedProducts++;
       }
     }
-    this.exports.matmul(
-      ...args,
-      this.#scratch,
-      0,
-      split,
-    );
-    if (split < rows) this.#helper!.finish();
+    const start = performance.now();
+    this.exports.matmul(...args, this.#scratch, 0, split);
+    if (split < rows) {
+      const ownPart = performance.now() - start;
+      this.#helper!.finish();
+      this.#judgeHelper(ownPart, performance.now() - start - ownPart);
+    }
+  }
+
+  /**
+   * Stops handing work to the second thread for a while when it keeps finishing its half long
+   * after this thread: on a machine whose other cores are busy it gets no core of its own, and
+   * waiting for it is slower than doing the whole product here.
+   */
+  #judgeHelper(ownPart: number, waited: number): void {
+    if (waited > 0.5 * ownPart + 0.05) this.#slowHandovers++;
+    else this.#slowHandovers = 0;
+    if (this.#slowHandovers >= 3) {
+      this.#slowHandovers = 0;
+      this.#oneThreadUntil = this.#largeProducts + 200;
+    }
   }
 
   // ---- Elementwise ----

@@ -320,8 +320,8 @@ logarithmic scale.`,
       prose: `Evaluation runs the model on all the data under \`noGrad()\` (no graph is needed,
 which saves time and memory) and reports the **total loss**, the mean squared error over all
 1,000 samples. The plot shows, for each sample, the prediction, the target and the absolute
-error $|\\hat y - y|$: the predictions run through the middle of the noisy targets, and the error
-stays within the band of the noise (at most $0.05$ away from the centre of the band).
+error $|\\hat y - y|$: the predictions run through the middle of the band of noisy targets, so
+the error is at most about half the width of the band ($0.025$), plus what the model misses.
 
 Here the model is evaluated on the data it was trained on, to show the skeleton. Whether a
 model does well on data it has **not** seen is the question of the next lesson.`,
@@ -344,6 +344,7 @@ model does well on data it has **not** seen is the question of the next lesson.`
         const prediction = Array.from(await yHat.data());
         const target = Array.from(await y.data());
         const absError = Array.from(await yHat.sub(y).abs().data());
+        out.value("largest absolute error", Math.max(...absError).toFixed(4));
         out.plot({
           title: "Prediction, target and absolute error",
           xLabel: "sample",

@@ -387,7 +387,7 @@ random order each epoch.`,
         let step = 0;
         for (let epoch = 1; epoch <= epochs && !ctx.signal?.aborted; epoch++) {
           const bar = out.progress(`epoch ${epoch}/${epochs}`, trainLoader.length);
-          let [lossSum, correct, seen] = [0, 0, 0];
+          let [lossSum, correct, seen, batchesDone] = [0, 0, 0, 0];
           for (const [X, y] of trainLoader) {
             if (ctx.signal?.aborted) break;
             optimizer.zeroGrad();
@@ -396,17 +396,17 @@ random order each epoch.`,
             loss.backward();
             optimizer.step();
 
+            // Running totals for the progress bar: the loss is a mean over the batch.
             const lossValue = await loss.item();
-            const hits = await logits.argmax(1).eq(y).sum().item();
-            [lossSum, correct, seen, step] = [
-              lossSum + lossValue * y.shape[0],
-              correct + hits,
-              seen + y.shape[0],
-              step + 1,
-            ];
+            const hits = await logits.argmax(1).eq(y).sum().item(); // right answers in the batch
+            lossSum += lossValue * y.shape[0];
+            correct += hits;
+            seen += y.shape[0];
+            step++;
+            batchesDone++;
             if (step % 10 === 0) lossPlot.push("training loss", step, lossValue);
             const stepsPerSecond = step / ((performance.now() - start) / 1000);
-            bar.update(Math.ceil(seen / batchSize), {
+            bar.update(batchesDone, {
               loss: (lossSum / seen).toFixed(3),
               accuracy: `${(100 * correct / seen).toFixed(1)}%`,
               "steps/s": stepsPerSecond.toFixed(1),

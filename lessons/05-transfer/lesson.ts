@@ -1,0 +1,438 @@
+/**
+ * Lesson 5: transfer learning. A small CNN pretrained by the project on Fashion-MNIST classes
+ * 0-4 (`deno task pretrain` writes `pretrained.safetensors`) is moved to classes 5-9 with 50
+ * labelled images a class, three ways with the same budget: from scratch, frozen features with a
+ * new head, and fine-tuning with a smaller learning rate for the backbone.
+ *
+ * @module
+ */
+import { defineLesson, type ImageData2D, type TableRow } from "../format.ts";
+import {
+  data,
+  fetchSafetensors,
+  loadFashionMnist,
+  nn,
+  noGrad,
+  optim,
+  type Tensor,
+  tensor,
+} from "../../mod.ts";
+
+/** The lesson's network: a backbone of convolutions (`features`) and a linear `head`. */
+interface TransferNet extends nn.Module {
+  features: nn.Sequential;
+  head: nn.Linear;
+}
+
+/** Images and labels of one task. */
+interface Task {
+  images: Tensor;
+  labels: Tensor;
+}
+
+/** The data of this lesson, loaded in one step and used in the next ones. */
+interface Tasks {
+  /** The pretraining task's test images (classes 0-4). */
+  oldTest: Task;
+  /** The new task: 50 training images a class of classes 5-9, labels renumbered 0-4. */
+  newTrain: Task;
+  newTest: Task;
+  newClassNames: string[];
+}
+
+/** One of the three ways to learn the new task. */
+interface Run {
+  name: string;
+  model: TransferNet;
+  optimizer: optim.Optimizer;
+  /** Test accuracy after each epoch. */
+  accuracies: number[];
+  trainAccuracy: number;
+  seconds: number;
+}
+
+export default defineLesson({
+  number: 5,
+  slug: "transfer",
+  title: "Transfer learning",
+  description:
+    "A network trained on five classes of clothes learns five new classes from 50 images " +
+    "each: from scratch, with frozen features, and fine-tuned, on the same budget.",
+  steps: [
+    {
+      title: "A pretrained network",
+      prose: `Labelled data is expensive, and a network trained from scratch on a few hundred
+images has little to learn its features from. **Transfer learning** starts instead from a
+network trained on another task with plenty of data: its early layers have learned to detect
+edges, textures and shapes that are useful for many image tasks, and only the last layer is
+specific to the old classes.
+
+The course ships such a network, trained by \`deno task pretrain\`
+(\`lessons/05-transfer/pretrain.ts\`) on the 6,000 training images of Fashion-MNIST classes
+0-4 (T-shirt/top, Trouser, Pullover, Dress, Coat). It is a CNN in two parts, named as a PyTorch
+model would name them:
+
+- \`features\`, the **backbone**: two blocks of a $3 \\times 3$ convolution, ReLU and
+  $2 \\times 2$ max pooling (16, then 32 channels), flattened to $32 \\cdot 7 \\cdot 7 = 1568$
+  numbers per image;
+- \`head\`, a linear layer from those 1568 features to one logit per class.
+
+Its weights are a safetensors file: a small JSON header (names, dtypes, shapes) and the raw
+numbers. \`fetchSafetensors\` reads it into a state dict, and \`loadStateDict\` copies the
+values into a model with the same names and shapes.`,
+      run: async (out, ctx) => {
+        class SmallCnn extends nn.Module implements TransferNet {
+          features = new nn.Sequential(
+            new nn.Conv2d(1, 16, 3, { padding: 1 }),
+            new nn.ReLU(),
+            new nn.MaxPool2d(2),
+            new nn.Conv2d(16, 32, 3, { padding: 1 }),
+            new nn.ReLU(),
+            new nn.MaxPool2d(2),
+            new nn.Flatten(),
+          );
+          head: nn.Linear;
+
+          constructor(classes: number) {
+            super();
+            this.head = new nn.Linear(32 * 7 * 7, classes);
+          }
+
+          forward(images: Tensor): Tensor {
+            return this.head.forward(this.features.forward(images));
+          }
+        }
+        ctx.state.makeModel = (classes: number) => new SmallCnn(classes);
+
+        const weightsUrl = ctx.dataUrl("../05-transfer/pretrained.safetensors");
+        const stateDict = await fetchSafetensors(weightsUrl);
+        out.table(
+          Object.entries(stateDict).map(([name, t]) => ({
+            name,
+            shape: `[${t.shape.join(", ")}]`,
+            values: t.size,
+          })),
+          { title: "pretrained.safetensors" },
+        );
+        const values = Object.values(stateDict).reduce((sum, t) => sum + t.size, 0);
+        out.value("numbers in the file", `${values} (${(values * 4 / 1024).toFixed(0)} KiB)`);
+
+        const pretrained = new SmallCnn(5);
+        pretrained.loadStateDict(stateDict); // strict: every name and shape must match
+        ctx.state.pretrained = pretrained;
+        ctx.state.pretrainedWeights = stateDict;
+      },
+    },
+    {
+      title: "The old task and the new one",
+      prose: `On its own task the pretrained network is good (first number below). The **new
+task** is the other half of Fashion-MNIST: Sandal, Shirt, Sneaker, Bag and Ankle boot, classes
+the network has never seen, with only **50 labelled images a class**, 250 in all (the first 50
+of each class in the training file). The labels are renumbered 0-4. Test images of the new
+classes measure how well each approach does.
+
+Shown the new classes, the pretrained network can only answer with old ones. The table says what
+it calls them: footwear and bags land on whichever old class is closest, a shirt on the tops.
+Its head is useless for the new task, but its features might not be.`,
+      run: async (out, ctx) => {
+        const folder = new URL(".", ctx.dataUrl("fashion-mnist/train-images-idx3-ubyte.gz"));
+        const train = await loadFashionMnist(folder, { train: true, limit: 5000 });
+        const test = await loadFashionMnist(folder, { train: false });
+        const [oldClasses, newClasses] = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]];
+
+        // The images of the given classes (at most `perClass` each), labels renumbered 0, 1, ...
+        const select = async (set: Task, classes: number[], perClass: number): Promise<Task> => {
+          const labels = await set.labels.data();
+          const [indices, renumbered] = [[] as number[], [] as number[]];
+          const taken = classes.map(() => 0);
+          labels.forEach((label, i) => {
+            const k = classes.indexOf(label);
+            if (k >= 0 && taken[k] < perClass) {
+              taken[k]++;
+              indices.push(i);
+              renumbered.push(k);
+            }
+          });
+          return {
+            images: set.images.indexSelect(0, tensor(indices, { dtype: "int32" })),
+            labels: tensor(renumbered, { dtype: "int32" }),
+          };
+        };
+        const testPerClass = ctx.quick ? 100 : Infinity;
+        const tasks: Tasks = {
+          oldTest: await select(test, oldClasses, testPerClass),
+          newTrain: await select(train, newClasses, 50),
+          newTest: await select(test, newClasses, testPerClass),
+          newClassNames: newClasses.map((k) => train.classNames[k]),
+        };
+        ctx.state.tasks = tasks;
+
+        const pretrained = ctx.state.pretrained as TransferNet;
+        pretrained.eval();
+        using _ = noGrad();
+        const oldPredictions = pretrained.forward(tasks.oldTest.images).argmax(1);
+        const oldAccuracy = await oldPredictions.eq(tasks.oldTest.labels).float().mean().item();
+        ctx.state.oldAccuracy = oldAccuracy;
+        out.value(
+          `pretrained network on its own classes (${tasks.oldTest.labels.shape[0]} test images)`,
+          `${(100 * oldAccuracy).toFixed(1)}%`,
+        );
+        out.table([
+          {
+            task: "old (pretraining)",
+            classes: oldClasses.map((k) => train.classNames[k]).join(", "),
+            "training images": "6000",
+            "test images": tasks.oldTest.labels.shape[0],
+          },
+          {
+            task: "new",
+            classes: tasks.newClassNames.join(", "),
+            "training images": tasks.newTrain.labels.shape[0],
+            "test images": tasks.newTest.labels.shape[0],
+          },
+        ]);
+
+        // What the pretrained network calls the new classes.
+        const predicted = await pretrained.forward(tasks.newTest.images).argmax(1).data();
+        const truth = await tasks.newTest.labels.data();
+        out.table(
+          tasks.newClassNames.map((name, k) => {
+            const counts = oldClasses.map(() => 0);
+            truth.forEach((label, i) => label === k && counts[predicted[i]]++);
+            const total = counts.reduce((a, b) => a + b, 0);
+            const top = counts.indexOf(Math.max(...counts));
+            return {
+              "new class": name,
+              "most often called": train.classNames[oldClasses[top]],
+              share: `${(100 * counts[top] / total).toFixed(0)}%`,
+            };
+          }),
+          { title: "The pretrained network on the new classes" },
+        );
+
+        const pixels = await tasks.newTrain.images.data();
+        const labels = await tasks.newTrain.labels.data();
+        const examples: ImageData2D[] = [];
+        for (let k = 0; k < newClasses.length; k++) {
+          const first = Array.from(labels.keys()).filter((i) => labels[i] === k).slice(0, 8);
+          for (const i of first) {
+            examples.push({
+              label: tasks.newClassNames[k],
+              width: 28,
+              height: 28,
+              values: Array.from(pixels.subarray(i * 784, (i + 1) * 784)),
+            });
+          }
+        }
+        out.images("Some of the 250 training images of the new task", examples, { columns: 8 });
+      },
+    },
+    {
+      title: "Three ways to start",
+      prose: `Three networks of the same shape, each with a fresh head of 5 outputs for the new
+classes:
+
+1. **From scratch**: random weights everywhere, all trained with Adam at $10^{-3}$.
+2. **Frozen features**: the pretrained backbone, frozen with \`requiresGrad_(false)\` on its
+   parameters, and a new head, the only part trained. Autograd stops at the backbone (no
+   parameter there wants a gradient), so a step is also cheaper. This is logistic regression on
+   the pretrained features.
+3. **Fine-tuning**: the pretrained backbone and a new head, all trained, with **parameter
+   groups**: the optimizer gets two lists of parameters, each with its own learning rate, the
+   head $10^{-3}$ and the backbone ten times less, $10^{-4}$, so that the features adapt to the
+   new classes without being wiped out by the large, noisy gradients of a random head in the
+   first steps.
+
+Replacing the head is an assignment: \`model.head = new nn.Linear(1568, 5)\`. A module finds its
+parameters by looking at its fields, so the old head's weights are gone from
+\`model.parameters()\` and the new ones are in.`,
+      run: (out, ctx) => {
+        const makeModel = ctx.state.makeModel as (classes: number) => TransferNet;
+        const pretrainedWeights = ctx.state.pretrainedWeights as Record<string, Tensor>;
+        const lr = 1e-3;
+        const backboneLr = 1e-4;
+
+        // 1. From scratch: nothing loaded.
+        const scratch = makeModel(5);
+
+        // 2. Frozen features: load, replace the head, freeze the backbone.
+        const frozen = makeModel(5);
+        frozen.loadStateDict(pretrainedWeights);
+        frozen.head = new nn.Linear(32 * 7 * 7, 5);
+        frozen.features.requiresGrad_(false);
+
+        // 3. Fine-tuning: load, replace the head, two parameter groups.
+        const finetuned = makeModel(5);
+        finetuned.loadStateDict(pretrainedWeights);
+        finetuned.head = new nn.Linear(32 * 7 * 7, 5);
+
+        const runs: Run[] = [
+          {
+            name: "from scratch",
+            model: scratch,
+            optimizer: new optim.Adam(scratch.parameters(), { lr }),
+          },
+          {
+            name: "frozen features",
+            model: frozen,
+            optimizer: new optim.Adam(frozen.head.parameters(), { lr }),
+          },
+          {
+            name: "fine-tuned",
+            model: finetuned,
+            optimizer: new optim.Adam([
+              { params: finetuned.features.parameters(), lr: backboneLr },
+              { params: finetuned.head.parameters() }, // the default lr
+            ], { lr }),
+          },
+        ].map((run) => ({ ...run, accuracies: [], trainAccuracy: 0, seconds: 0 }));
+        ctx.state.runs = runs;
+
+        const count = (tensors: Tensor[]) => tensors.reduce((sum, t) => sum + t.size, 0);
+        out.table(runs.map(({ name, model, optimizer }) => {
+          const parameters = model.parameters();
+          return {
+            run: name,
+            "trainable parameters": count(parameters.filter((p) => p.requiresGrad)),
+            "frozen parameters": count(parameters.filter((p) => !p.requiresGrad)),
+            "learning rates (per group)": optimizer.paramGroups.map((g) => g.lr).join(", "),
+          };
+        }));
+      },
+    },
+    {
+      title: "Training with the same budget",
+      prose: `Each network gets the same budget: the same 250 images, in batches of 25, for the
+same number of epochs, with the test accuracy measured after every epoch. The curves show how
+fast each approach learns; the last points, how far it gets.`,
+      run: async (out, ctx) => {
+        const { newTrain, newTest } = ctx.state.tasks as Tasks;
+        const runs = ctx.state.runs as Run[];
+        const epochs = ctx.quick ? 4 : 20;
+        const batchSize = 25;
+        const lossFn = new nn.CrossEntropyLoss();
+        const trainLoader = new data.DataLoader({
+          dataset: new data.TensorDataset(newTrain.images, newTrain.labels),
+          batchSize,
+          shuffle: true,
+        });
+
+        // Accuracy on a set of images, in evaluation mode and without building a graph.
+        const accuracy = async (model: nn.Module, { images, labels }: Task) => {
+          model.eval();
+          using _ = noGrad();
+          let correct = 0;
+          for (let start = 0; start < images.shape[0]; start += 500) {
+            const count = Math.min(500, images.shape[0] - start);
+            const predicted = model.forward(images.narrow(0, start, count)).argmax(1);
+            correct += await predicted.eq(labels.narrow(0, start, count)).sum().item();
+          }
+          model.train();
+          return correct / images.shape[0];
+        };
+
+        const plot = out.plot({
+          title: "Test accuracy on the new classes",
+          xLabel: "epoch",
+          yLabel: "test accuracy",
+        });
+        for (const run of runs) {
+          const { model, optimizer } = run;
+          run.accuracies = [await accuracy(model, newTest)];
+          plot.push(run.name, 0, run.accuracies[0]);
+          const bar = out.progress(run.name, epochs);
+          const start = performance.now();
+          let steps = 0;
+          let epochLoss = 0;
+          for (let epoch = 1; epoch <= epochs && !ctx.signal?.aborted; epoch++) {
+            let lossSum = 0;
+            for (const [X, y] of trainLoader) {
+              optimizer.zeroGrad();
+              const loss = lossFn.forward(model.forward(X), y);
+              loss.backward();
+              optimizer.step();
+              lossSum += await loss.item();
+              steps++;
+            }
+            epochLoss = lossSum / trainLoader.length;
+            const testAccuracy = await accuracy(model, newTest);
+            run.accuracies.push(testAccuracy);
+            plot.push(run.name, epoch, testAccuracy);
+            const seconds = (performance.now() - start) / 1000;
+            bar.update(epoch, {
+              loss: epochLoss.toFixed(3),
+              "test accuracy": `${(100 * testAccuracy).toFixed(1)}%`,
+              "steps/s": (steps / seconds).toFixed(1),
+            });
+          }
+          run.seconds = (performance.now() - start) / 1000;
+          run.trainAccuracy = await accuracy(model, newTrain);
+          bar.end({
+            loss: epochLoss.toFixed(3),
+            "test accuracy": `${(100 * run.accuracies.at(-1)!).toFixed(1)}%`,
+          });
+        }
+        ctx.state.epochs = epochs;
+      },
+    },
+    {
+      title: "What transfer bought",
+      prose: `Both pretrained starts are ahead after the first epoch and stay ahead: features
+learned on tops, trousers and coats (edges, outlines, areas of texture) also tell sandals from
+sneakers and bags. From scratch, the network has to learn those features from 250 images, and
+with a short budget it does not get there.
+
+Given many more epochs, the network trained from scratch closes part of the gap: these five
+classes are easy to tell apart, and 250 images go a long way. Transfer pays most when labels
+are scarce, when training time is short, and when the pretraining data is much larger than the
+new task's (the big image models are pretrained on millions of images). Fine-tuning usually
+ends a little above frozen features, because the backbone can adapt to the new classes; with
+very few labels, freezing is the safer choice, since it has far fewer parameters to overfit.
+
+If the backbone had batch norm layers (lesson 4), freezing would also mean keeping them in
+evaluation mode (\`model.features.eval()\`), or their running statistics would drift to the new
+data even though no weight is trained.`,
+      run: (out, ctx) => {
+        const runs = ctx.state.runs as Run[];
+        const epochs = ctx.state.epochs as number;
+        const atEpoch = Math.min(2, epochs);
+        const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+        out.table(
+          runs.map((run): TableRow => ({
+            run: run.name,
+            [`test accuracy, epoch ${atEpoch}`]: percent(run.accuracies[atEpoch]),
+            [`test accuracy, epoch ${epochs}`]: percent(run.accuracies[epochs]),
+            "training accuracy": percent(run.trainAccuracy),
+            "time": `${run.seconds.toFixed(1)} s`,
+          })),
+          { title: `The same budget: ${epochs} epochs over 250 images` },
+        );
+        out.plot({
+          title: "Final test accuracy",
+          xLabel: "run (1 from scratch, 2 frozen features, 3 fine-tuned)",
+          yLabel: "test accuracy",
+          points: true,
+          series: runs.map((run, i) => ({ name: run.name, x: [i + 1], y: [run.accuracies.at(-1)!] })),
+        });
+
+        const [scratch, frozen, finetuned] = runs.map((run) => run.accuracies.at(-1)!);
+        ctx.state.finalAccuracy = { scratch, frozen, finetuned };
+        out.summary([
+          {
+            label: "pretrained network on its own classes 0-4",
+            value: percent(ctx.state.oldAccuracy as number),
+          },
+          {
+            label: `new classes 5-9, 50 images a class, ${epochs} epochs: test accuracy`,
+            value: `from scratch ${percent(scratch)}, frozen features ${percent(frozen)}, ` +
+              `fine-tuned ${percent(finetuned)}`,
+          },
+          {
+            label: "transfer over scratch",
+            value: `+${(100 * (Math.max(frozen, finetuned) - scratch)).toFixed(1)} points`,
+          },
+        ]);
+      },
+    },
+  ],
+});
