@@ -225,83 +225,104 @@ export function argReduceAxis(
   }
 }
 
+/** Rows of op(A) per register tile of the matrix product. */
+const TILE_ROWS = 4;
+/** Columns of op(B) per register tile of the matrix product. */
+const TILE_COLS = 3;
+
 /**
- * Batched matrix product, `C = op(A) @ op(B)`.
+ * Copies `count` lines (rows of op(A) or columns of op(B)) of a matrix into `dst`, interleaved:
+ * element `p` of line `r` goes to `dst[at + p * width + r]`, so that one step of the product's
+ * inner loop finds the values it needs side by side. Line `r` starts at `src[base + r * step]`
+ * and its elements are `stride` apart. Lines past `count` (up to `width`) are filled with zeros.
+ */
+function packLines(
+  src: TypedArray,
+  base: number,
+  step: number,
+  stride: number,
+  count: number,
+  width: number,
+  length: number,
+  dst: Float64Array,
+  at: number,
+): void {
+  for (let r = 0; r < width; r++) {
+    let q = at + r;
+    if (r < count) {
+      for (let p = 0, s = base + r * step; p < length; p++, s += stride, q += width) dst[q] = src[s];
+    } else {
+      for (let p = 0; p < length; p++, q += width) dst[q] = 0;
+    }
+  }
+}
+
+/**
+ * Batched matrix product, `C = op(A) @ op(B)`, organised the way fast CPU libraries do it.
  *
- * The output is computed in 4x4 tiles: sixteen running sums live in local variables (which the
- * JIT keeps in registers) while the loop over `p` reads four values of A and four of B per step,
- * so each value loaded from memory is used four times. Transposed operands are read through
- * strides (`aRow`, `aCol`, `bRow`, `bCol`), so weight gradients need no transposed copies.
+ * 1. Packing. The rows of op(A) are copied in blocks of four, and the columns of op(B) in
+ *    panels of three, into float64 scratch arrays where the inner loop reads them contiguously,
+ *    whatever the operand's layout (transposed or not) and dtype. Blocks at the edge are padded
+ *    with zeros, so every tile is a full one; only its store is cut to the matrix.
+ * 2. The register tile. A 4x3 tile of C is summed in twelve local variables while the loop over
+ *    `p` reads three values of B and four of A: each value loaded is used three or four times.
+ *    Twelve sums, three B values and one A value are sixteen numbers, as many as an x86-64 CPU
+ *    has floating-point registers, so the JIT never has to spill a sum to memory.
+ *
+ * A batch stride of 0 (one weight matrix for every image) packs that matrix only once.
  */
 export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: MatmulSpec): void {
   const { batch, m, n, k, transA, transB } = spec;
   // Where element (i, p) of op(A) and element (p, j) of op(B) are, relative to the matrix start.
   const aRow = transA ? 1 : k, aCol = transA ? m : 1;
   const bRow = transB ? 1 : n, bCol = transB ? k : 1;
-  // Four columns of op(B) are copied side by side ("packed") before they are used by every row
-  // block of A, so the inner loop reads B contiguously whatever its layout.
-  const panel = new Float64Array(4 * k);
+  const rowBlocks = Math.ceil(m / TILE_ROWS);
+  const packedA = new Float64Array(rowBlocks * TILE_ROWS * k);
+  const panel = new Float64Array(TILE_COLS * k);
+  let packedFrom = -1;
   for (let t = 0; t < batch; t++) {
     const aBase = spec.aOffset + t * spec.aBatchStride;
     const bBase = spec.bOffset + t * spec.bBatchStride;
     const cBase = t * m * n;
-    for (let j = 0; j < n; j += 4) {
-      const cols = Math.min(4, n - j);
-      for (let p = 0; p < k; p++) {
-        for (let s = 0; s < 4; s++) {
-          panel[p * 4 + s] = s < cols ? b[bBase + p * bRow + (j + s) * bCol] : 0;
-        }
+    if (aBase !== packedFrom) {
+      for (let block = 0; block < rowBlocks; block++) {
+        const i = block * TILE_ROWS;
+        const rows = Math.min(TILE_ROWS, m - i);
+        packLines(a, aBase + i * aRow, aRow, aCol, rows, TILE_ROWS, k, packedA, i * k);
       }
-      for (let i = 0; i < m; i += 4) {
-        const rows = Math.min(4, m - i);
-        let pa = aBase + i * aRow;
-        if (rows < 4) {
-          // Edge rows: one row of A at a time against the packed columns.
+      packedFrom = aBase;
+    }
+    for (let j = 0; j < n; j += TILE_COLS) {
+      const cols = Math.min(TILE_COLS, n - j);
+      packLines(b, bBase + j * bCol, bCol, bRow, cols, TILE_COLS, k, panel, 0);
+      for (let i = 0; i < m; i += TILE_ROWS) {
+        let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
+        for (let p = 0, pa = i * k, pb = 0; p < k; p++, pa += TILE_ROWS, pb += TILE_COLS) {
+          const b0 = panel[pb], b1 = panel[pb + 1], b2 = panel[pb + 2];
+          let av = packedA[pa];
+          c00 += av * b0, c01 += av * b1, c02 += av * b2;
+          av = packedA[pa + 1];
+          c10 += av * b0, c11 += av * b1, c12 += av * b2;
+          av = packedA[pa + 2];
+          c20 += av * b0, c21 += av * b1, c22 += av * b2;
+          av = packedA[pa + 3];
+          c30 += av * b0, c31 += av * b1, c32 += av * b2;
+        }
+        const at = cBase + i * n + j;
+        const rows = Math.min(TILE_ROWS, m - i);
+        if (rows === TILE_ROWS && cols === TILE_COLS) {
+          c[at] = c00, c[at + 1] = c01, c[at + 2] = c02;
+          c[at + n] = c10, c[at + n + 1] = c11, c[at + n + 2] = c12;
+          c[at + 2 * n] = c20, c[at + 2 * n + 1] = c21, c[at + 2 * n + 2] = c22;
+          c[at + 3 * n] = c30, c[at + 3 * n + 1] = c31, c[at + 3 * n + 2] = c32;
+        } else {
+          // An edge tile: store only the part inside C.
+          const tile = [c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32];
           for (let r = 0; r < rows; r++) {
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (let p = 0, q = 0; p < k; p++, q += 4) {
-              const av = a[pa + r * aRow + p * aCol];
-              s0 += av * panel[q], s1 += av * panel[q + 1];
-              s2 += av * panel[q + 2], s3 += av * panel[q + 3];
-            }
-            const at = cBase + (i + r) * n + j;
-            c[at] = s0;
-            if (cols > 1) c[at + 1] = s1;
-            if (cols > 2) c[at + 2] = s2;
-            if (cols > 3) c[at + 3] = s3;
+            for (let s = 0; s < cols; s++) c[at + r * n + s] = tile[r * TILE_COLS + s];
           }
-          continue;
         }
-        let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-        let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (let p = 0, q = 0; p < k; p++, pa += aCol, q += 4) {
-          const a0 = a[pa], a1 = a[pa + aRow], a2 = a[pa + 2 * aRow], a3 = a[pa + 3 * aRow];
-          const b0 = panel[q], b1 = panel[q + 1], b2 = panel[q + 2], b3 = panel[q + 3];
-          c00 += a0 * b0, c01 += a0 * b1, c02 += a0 * b2, c03 += a0 * b3;
-          c10 += a1 * b0, c11 += a1 * b1, c12 += a1 * b2, c13 += a1 * b3;
-          c20 += a2 * b0, c21 += a2 * b1, c22 += a2 * b2, c23 += a2 * b3;
-          c30 += a3 * b0, c31 += a3 * b1, c32 += a3 * b2, c33 += a3 * b3;
-        }
-        let at = cBase + i * n + j;
-        c[at] = c00;
-        if (cols > 1) c[at + 1] = c01;
-        if (cols > 2) c[at + 2] = c02;
-        if (cols > 3) c[at + 3] = c03;
-        at += n;
-        c[at] = c10;
-        if (cols > 1) c[at + 1] = c11;
-        if (cols > 2) c[at + 2] = c12;
-        if (cols > 3) c[at + 3] = c13;
-        at += n;
-        c[at] = c20;
-        if (cols > 1) c[at + 1] = c21;
-        if (cols > 2) c[at + 2] = c22;
-        if (cols > 3) c[at + 3] = c23;
-        at += n;
-        c[at] = c30;
-        if (cols > 1) c[at + 1] = c31;
-        if (cols > 2) c[at + 2] = c32;
-        if (cols > 3) c[at + 3] = c33;
       }
     }
   }

@@ -85,10 +85,25 @@ export interface LoadOptions {
   shared?: boolean;
 }
 
-/** Pages of 64 KiB. A shared memory needs a maximum: 2 GiB (half of what wasm32 can address). */
+/**
+ * Pages of 64 KiB. A shared memory needs a maximum, which the engine reserves up front: 4 GiB
+ * (all that wasm32 can address) where it can, else 2 or 1 GiB.
+ */
 const INITIAL_PAGES = 16;
-const SHARED_MAX_PAGES = 32768;
+const SHARED_MAX_PAGES = [65536, 32768, 16384];
 const MAX_PAGES = 65536;
+
+/** A shared memory with the largest maximum the engine grants. */
+function sharedMemory(): WebAssembly.Memory {
+  for (const maximum of SHARED_MAX_PAGES) {
+    try {
+      return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum, shared: true });
+    } catch (error) {
+      if (maximum === SHARED_MAX_PAGES[SHARED_MAX_PAGES.length - 1]) throw error;
+    }
+  }
+  throw new Error("unreachable");
+}
 
 function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -179,11 +194,9 @@ export function loadKernels(options: LoadOptions = {}): LoadedKernels {
     );
   }
   const module = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory(
-    shared
-      ? { initial: INITIAL_PAGES, maximum: SHARED_MAX_PAGES, shared: true }
-      : { initial: INITIAL_PAGES, maximum: MAX_PAGES },
-  );
+  const memory = shared
+    ? sharedMemory()
+    : new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return {
     module,

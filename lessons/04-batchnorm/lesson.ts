@@ -196,7 +196,10 @@ from the very same convolution and linear weights.`,
           train: true,
           limit: ctx.quick ? 6400 : 12000,
         });
-        const test = await loadFashionMnist(folder, { train: false, limit: ctx.quick ? 1000 : 2000 });
+        const test = await loadFashionMnist(folder, {
+          train: false,
+          limit: ctx.quick ? 1000 : 2000,
+        });
         ctx.state.fashion = {
           trainImages: train.images,
           trainLabels: train.labels,
@@ -274,7 +277,10 @@ and of the logits, by running the layers one by one.`,
         const steps = epochs * trainLoader.length;
         const watchSteps = [1, 10, 25, 50, 100, 200, 300].filter((s) => s <= steps);
 
-        const losses: Record<RunName, number[]> = { "without batch norm": [], "with batch norm": [] };
+        const losses: Record<RunName, number[]> = {
+          "without batch norm": [],
+          "with batch norm": [],
+        };
         const activations: Runs["activations"] = [];
         const lossPlot = out.plot({
           title: `Training loss, SGD at lr ${lr}`,

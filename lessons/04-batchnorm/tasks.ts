@@ -96,7 +96,9 @@ export default defineTasks<typeof Solutions>([
         const expectedVar = runningVar.clone();
         F.batchNorm(input, expectedMean, expectedVar, { training: true, momentum });
 
-        const what = `updateRunningStats(runningMean, runningVar, input [${shape.join(", ")}], ${momentum})`;
+        const what = `updateRunningStats(runningMean, runningVar, input [${
+          shape.join(", ")
+        }], ${momentum})`;
         const stats = impl.updateRunningStats(runningMean, runningVar, input, momentum);
         await expectClose(`${what}.runningMean`, stats.runningMean, expectedMean, {
           atol: 1e-9,

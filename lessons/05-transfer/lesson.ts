@@ -412,7 +412,11 @@ data even though no weight is trained.`,
           xLabel: "run (1 from scratch, 2 frozen features, 3 fine-tuned)",
           yLabel: "test accuracy",
           points: true,
-          series: runs.map((run, i) => ({ name: run.name, x: [i + 1], y: [run.accuracies.at(-1)!] })),
+          series: runs.map((run, i) => ({
+            name: run.name,
+            x: [i + 1],
+            y: [run.accuracies.at(-1)!],
+          })),
         });
 
         const [scratch, frozen, finetuned] = runs.map((run) => run.accuracies.at(-1)!);
