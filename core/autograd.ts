@@ -121,16 +121,32 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
   gradEnabled = false;
   try {
     const grads = new Map<Tensor, Tensor>([[root, gradient]]);
+    // Intermediate gradients are needed only until they have been passed on. Their storage is
+    // given back as soon as nothing holds them any more (a GPU or wasm memory does not wait for
+    // the garbage collector then). `holders` counts the entries of `grads` that hold a tensor;
+    // `kept` are those the user can see: the root's gradient and every `.grad`.
+    const holders = new Map<Tensor, number>([[gradient, 1]]);
+    const kept = new Set<Tensor>([gradient]);
+    const hold = (t: Tensor, change: number) => holders.set(t, (holders.get(t) ?? 0) + change);
+    const release = (t: Tensor) => {
+      if (!kept.has(t) && !(holders.get(t)! > 0)) t.dispose();
+    };
     for (let i = order.length - 1; i >= 0; i--) {
       const tensor = order[i];
       const grad = grads.get(tensor);
       if (!grad) continue;
       grads.delete(tensor);
+      hold(grad, -1);
       const node = tensor.node;
       if (!node || tensor.retainsGrad) {
-        tensor.grad = tensor.grad ? tensor.grad.add(grad) : grad;
+        const previousGrad = tensor.grad;
+        tensor.grad = previousGrad ? previousGrad.add(grad) : grad;
+        kept.add(tensor.grad);
       }
-      if (!node) continue;
+      if (!node) {
+        release(grad);
+        continue;
+      }
       if (!node.backward) {
         throw new Error(
           `backward: trying to go backward through the graph a second time (through ` +
@@ -140,9 +156,15 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
       }
       const inputGrads = node.backward(grad);
       if (!options.retainGraph) node.backward = null;
+      // Gradients that were computed but not kept as they are: released once all are placed.
+      const spent: Tensor[] = [grad];
       node.inputs.forEach((input, k) => {
         let g = inputGrads[k];
-        if (!g || !input.requiresGrad) return;
+        if (!g) return;
+        if (!input.requiresGrad) {
+          spent.push(g);
+          return;
+        }
         // An op that promoted this input (float32 * float64) computed its gradient in the wider
         // dtype: bring it back to the input's own dtype, as PyTorch does.
         if (g.dtype !== input.dtype) g = g.to(input.dtype);
@@ -153,8 +175,15 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
           );
         }
         const sum = grads.get(input);
-        grads.set(input, sum ? sum.add(g) : g);
+        const total = sum ? sum.add(g) : g;
+        grads.set(input, total);
+        hold(total, 1);
+        if (sum) {
+          hold(sum, -1);
+          spent.push(sum, g);
+        }
       });
+      for (const t of spent) release(t);
     }
   } finally {
     gradEnabled = previous;

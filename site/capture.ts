@@ -151,6 +151,8 @@ async function runCaptureProcess(
     args: [
       "run",
       "--quiet",
+      // Lets the CPU backend collect dead tensors' WebAssembly memory promptly.
+      "--v8-flags=--expose-gc",
       `--allow-read=${root}`,
       fromFileUrl(new URL("capture.ts", import.meta.url)),
       "--source",
