@@ -98,7 +98,9 @@ Deno.test("a whole run of the fixture lesson, piped, with files under the out fo
       ["--lesson-file", "tests/fixtures/lesson/lesson.ts", "--quick", "--seed", "3"],
       out,
     );
-    assert.equal(stderr, "");
+    // Graphics drivers may print their own complaints while WebGPU is probed; nothing else.
+    const ownErrors = stderr.split("\n").filter((line) => line && !/XDG_RUNTIME_DIR/.test(line));
+    assert.deepEqual(ownErrors, []);
     assert.equal(code, 0, stdout);
     assert.ok(stdout.startsWith("Lesson 99: Fixture: every kind of output\n"));
     // "auto" picks the CPU here (no adapter, or only a software one), and says why.
