@@ -24,6 +24,11 @@ export interface Storage {
   readonly length: number;
   /** How many tensors use this storage; the core frees it when the count drops to 0. */
   refs: number;
+  /**
+   * True when the garbage collector reclaims the values by itself (a JavaScript typed array):
+   * such storage needs no finalizer, and a finalizer would only keep it alive longer.
+   */
+  readonly gcManaged?: boolean;
 }
 
 /** A read of storage through strides: element `i` of dimension `d` is `strides[d]` apart. */

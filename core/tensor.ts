@@ -61,7 +61,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     storage.refs++;
-    finalizer.register(this, storage, this);
+    if (!storage.gcManaged) finalizer.register(this, storage, this);
   }
 
   /** The backend storage (for kernels and backends; users read values with `data()`). */
@@ -118,7 +118,7 @@ export class Tensor {
     releaseStorage(this.#storage);
     finalizer.unregister(this);
     this.#storage = storage;
-    finalizer.register(this, storage, this);
+    if (!storage.gcManaged) finalizer.register(this, storage, this);
     return this;
   }
 
@@ -134,7 +134,7 @@ export class Tensor {
     releaseStorage(this.#storage);
     finalizer.unregister(this);
     this.#storage = storage;
-    finalizer.register(this, storage, this);
+    if (!storage.gcManaged) finalizer.register(this, storage, this);
     if (this.grad) this.grad = sh.to(this.grad, device);
     return this;
   }

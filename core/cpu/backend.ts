@@ -18,6 +18,7 @@ import * as k from "./kernels.ts";
 /** CPU storage: a typed array of the tensor's dtype. */
 export class CpuStorage implements Storage {
   readonly device = "cpu" as const;
+  readonly gcManaged = true;
   refs = 0;
   constructor(readonly data: TypedArray) {}
   get length(): number {

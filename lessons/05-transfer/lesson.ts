@@ -1,6 +1,6 @@
 /**
  * Lesson 5: transfer learning. A small CNN pretrained by the project on Fashion-MNIST classes
- * 0-4 (`deno task pretrain` writes `pretrained.safetensors`) is moved to classes 5-9 with 50
+ * 0-4 (`deno task pretrain` writes it to `lessons/data/pretrained/`) is moved to classes 5-9 with 50
  * labelled images a class, three ways with the same budget: from scratch, frozen features with a
  * new head, and fine-tuning with a smaller learning rate for the backbone.
  *
@@ -104,7 +104,7 @@ values into a model with the same names and shapes.`,
         }
         ctx.state.makeModel = (classes: number) => new SmallCnn(classes).to(ctx.device);
 
-        const weightsUrl = ctx.dataUrl("../05-transfer/pretrained.safetensors");
+        const weightsUrl = ctx.dataUrl("pretrained/fashion-mnist-classes-0-4.safetensors");
         const stateDict = await fetchSafetensors(weightsUrl);
         out.table(
           Object.entries(stateDict).map(([name, t]) => ({

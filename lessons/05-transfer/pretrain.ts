@@ -1,6 +1,6 @@
 /**
  * Trains the network that lesson 5 starts from, and writes its weights to
- * `lessons/05-transfer/pretrained.safetensors` (committed, so that the lesson runs offline).
+ * `lessons/data/pretrained/fashion-mnist-classes-0-4.safetensors` (committed, so that the lesson runs offline).
  *
  * ```sh
  * deno task pretrain
@@ -40,7 +40,7 @@ const SETTINGS = {
 };
 
 /** Where the weights go. */
-const OUTPUT = new URL("./pretrained.safetensors", import.meta.url);
+const OUTPUT = new URL("../data/pretrained/fashion-mnist-classes-0-4.safetensors", import.meta.url);
 /** The shipped Fashion-MNIST subset. */
 const DATA = new URL("../data/fashion-mnist/", import.meta.url);
 
