@@ -23,6 +23,7 @@ import { record } from "../autograd.ts";
 import * as ew from "../ops/elementwise.ts";
 import * as red from "../ops/reduce.ts";
 
+import { matmulTransposed } from "../ops/matmul.ts";
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from "../ops/conv.ts";
 export type { Conv2dOptions, Pair, PoolOptions, WindowOptions } from "../ops/conv.ts";
 
@@ -83,7 +84,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
     );
   }
   checkSameDevice("linear", input, weight, "weight");
-  const out = input.matmul(weight.transpose(0, 1));
+  // The weight is read transposed in place: no copy of W^T is made.
+  const out = matmulTransposed(input, weight);
   return bias ? out.add(bias) : out;
 }
 

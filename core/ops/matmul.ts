@@ -114,3 +114,31 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   return out;
 }
+
+/**
+ * `a @ b^T` for a matrix `b` of shape `[n, k]`, without copying `b` transposed: the product of
+ * a linear layer, whose weight is stored `[outFeatures, inFeatures]`. With `C = A B^T`:
+ * `dA = dC @ B` and `dB = dC^T @ A` (rows of A and dC flattened over the batch dimensions).
+ */
+export function matmulTransposed(a: Tensor, b: Tensor): Tensor {
+  if (b.ndim !== 2 || a.ndim < 1 || a.dtype !== b.dtype || a.device !== b.device) {
+    return matmul(a, b.transpose(0, 1));
+  }
+  const [n, k] = b.shape;
+  if (a.shape[a.ndim - 1] !== k) {
+    throw new Error(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape([k, n])} cannot be multiplied ` +
+        `(${a.shape[a.ndim - 1]} != ${k})`,
+    );
+  }
+  const rows = a.size / k;
+  const a2 = reshape(a, [rows, k]);
+  const out = reshape(matmulRaw(a2, b, false, true), [...a.shape.slice(0, -1), n]);
+  return record("matmul", out, [a, b], (grad) => {
+    const grad2 = reshape(grad, [rows, n]);
+    return [
+      a.requiresGrad ? reshape(matmulRaw(grad2, b), a.shape) : null,
+      b.requiresGrad ? matmulRaw(grad2, a2, true, false) : null,
+    ];
+  });
+}
