@@ -12,9 +12,17 @@ const markdown = new Marked(
   { gfm: true, async: false },
 );
 
+/**
+ * Puts every `$$display$$` formula on lines of its own, the form the math extension reads as a
+ * display block, however the lesson's prose wrapped it.
+ */
+function separateDisplayMath(text: string): string {
+  return text.replace(/\$\$([\s\S]+?)\$\$/g, (_, tex: string) => `\n\n$$\n${tex.trim()}\n$$\n\n`);
+}
+
 /** Renders Markdown (with math) to HTML. */
 export function renderMarkdown(text: string): string {
-  return markdown.parse(text, { async: false }) as string;
+  return markdown.parse(separateDisplayMath(text), { async: false }) as string;
 }
 
 /** Renders one line of Markdown (with math) to HTML, without a wrapping paragraph. */
