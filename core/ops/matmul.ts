@@ -68,7 +68,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
  *
  * @example
  * ```ts
- * import { tensor } from "../mod.ts";
+ * import { tensor } from "../../mod.ts";
  * const a = tensor([[1, 2], [3, 4]]);
  * const b = tensor([[5], [6]]);
  * console.assert((await a.matmul(b).toArray()).toString() === "17,39");
