@@ -3,13 +3,15 @@
  *
  * These are the kernels a student can read and step through. They run every dtype, float64
  * included, and every faster kernel is tested against them. Elementwise kernels are compiled
- * from the op table's JavaScript expressions, so their formulas live in one place.
+ * from the op table's JavaScript expressions, so their formulas live in one place. Where a loop
+ * is shaped for speed (the matrix product, the window copies of im2col, the max reductions),
+ * its comment says what the shape buys.
  *
  * @module
  */
 import type { AxisGeometry, Conv2dGeometry, MatmulSpec, OptimizerUpdate } from "../backend.ts";
 import { allocArray, type DType, type TypedArray } from "../dtype.ts";
-import { BINARY_OPS, type BinaryOp, erf, UNARY_OPS, type UnaryOp } from "../ops/table.ts";
+import { BINARY_OPS, type BinaryOp, erf, select, UNARY_OPS, type UnaryOp } from "../ops/table.ts";
 
 type UnaryKernel = (x: TypedArray, out: TypedArray, p0: number, p1: number) => void;
 type BinaryKernel = (
@@ -33,7 +35,7 @@ export function unaryKernel(op: UnaryOp): UnaryKernel {
     const body = `return function ${op}(xs, out, p0, p1) {
       for (let i = 0; i < out.length; i++) { const x = xs[i]; out[i] = ${UNARY_OPS[op].js}; }
     };`;
-    kernel = new Function("erf", body)(erf) as UnaryKernel;
+    kernel = new Function("erf", "select", body)(erf, select) as UnaryKernel;
     unaryCache.set(op, kernel);
   }
   return kernel;
@@ -42,13 +44,17 @@ export function unaryKernel(op: UnaryOp): UnaryKernel {
 /**
  * Compiles a broadcasting binary kernel from the op table. The fast paths (same layout, scalar
  * second operand) avoid index arithmetic; the general path walks the output with a counter per
- * dimension and moves each input by its own strides (0 where it is broadcast).
+ * dimension and moves each input by its own strides (0 where it is broadcast), reading an input
+ * that is constant along the innermost dimension (a bias, say) once per row.
  */
 export function binaryKernel(op: BinaryOp): BinaryKernel {
   let kernel = binaryCache.get(op);
   if (!kernel) {
     const expr = BINARY_OPS[op].js;
-    const body = `return function ${op}(as, bs, out, aStrides, bStrides, shape, aOff, bOff) {
+    const body = `return function ${op}(aData, bData, out, aStrides, bStrides, shape, aOff, bOff) {
+      // A view that starts inside its storage is read from its own first element.
+      const as = aOff === 0 ? aData : aData.subarray(aOff);
+      const bs = bOff === 0 ? bData : bData.subarray(bOff);
       const n = out.length;
       const rank = shape.length;
       let contiguous = true, bScalar = true;
@@ -58,7 +64,7 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
         if (bStrides[d] !== 0 && shape[d] !== 1) bScalar = false;
       }
       if (contiguous) {
-        for (let i = 0; i < n; i++) { const a = as[aOff + i], b = bs[bOff + i]; out[i] = ${expr}; }
+        for (let i = 0; i < n; i++) { const a = as[i], b = bs[i]; out[i] = ${expr}; }
         return;
       }
       if (bScalar && rank > 0) {
@@ -67,8 +73,8 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
           if (aStrides[d] !== s && shape[d] !== 1) aContig = false;
         }
         if (aContig) {
-          const b = bs[bOff];
-          for (let i = 0; i < n; i++) { const a = as[aOff + i]; out[i] = ${expr}; }
+          const b = bs[0];
+          for (let i = 0; i < n; i++) { const a = as[i]; out[i] = ${expr}; }
           return;
         }
       }
@@ -78,7 +84,9 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
       for (let d = 0; d < rank; d++) {
         if (shape[d] === 1) continue;
         const last = dims.length - 1;
-        if (last >= 0 && as_[last] === aStrides[d] * shape[d] && bs_[last] === bStrides[d] * shape[d]) {
+        const mergeable = last >= 0 && as_[last] === aStrides[d] * shape[d] &&
+          bs_[last] === bStrides[d] * shape[d];
+        if (mergeable) {
           dims[last] *= shape[d];
           as_[last] = aStrides[d];
           bs_[last] = bStrides[d];
@@ -88,14 +96,29 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
           bs_.push(bStrides[d]);
         }
       }
-      if (dims.length === 0) { const a = as[aOff], b = bs[bOff]; out[0] = ${expr}; return; }
+      if (dims.length === 0) { const a = as[0], b = bs[0]; out[0] = ${expr}; return; }
       const r = dims.length, inner = dims[r - 1], sa = as_[r - 1], sb = bs_[r - 1];
       const index = new Array(r).fill(0);
-      let ai = aOff, bi = bOff;
+      let ai = 0, bi = 0;
       for (let start = 0; start < n; start += inner) {
-        for (let j = 0, pa = ai, pb = bi; j < inner; j++, pa += sa, pb += sb) {
-          const a = as[pa], b = bs[pb];
-          out[start + j] = ${expr};
+        if (sb === 0) {
+          // b is the same along the inner dimension (a bias added to a row, say).
+          const b = bs[bi];
+          for (let j = 0, pa = ai; j < inner; j++, pa += sa) {
+            const a = as[pa];
+            out[start + j] = ${expr};
+          }
+        } else if (sa === 0) {
+          const a = as[ai];
+          for (let j = 0, pb = bi; j < inner; j++, pb += sb) {
+            const b = bs[pb];
+            out[start + j] = ${expr};
+          }
+        } else {
+          for (let j = 0, pa = ai, pb = bi; j < inner; j++, pa += sa, pb += sb) {
+            const a = as[pa], b = bs[pb];
+            out[start + j] = ${expr};
+          }
         }
         for (let d = r - 2; d >= 0; d--) {
           index[d]++;
@@ -108,7 +131,7 @@ export function binaryKernel(op: BinaryOp): BinaryKernel {
         }
       }
     };`;
-    kernel = new Function(body)() as BinaryKernel;
+    kernel = new Function("erf", "select", body)(erf, select) as BinaryKernel;
     binaryCache.set(op, kernel);
   }
   return kernel;
@@ -168,34 +191,56 @@ export function stridedWrite(
   }
 }
 
-/** Sum, max or min over the middle axis of `[outer, size, inner]`. */
+/**
+ * Sum, max or min over the middle axis of `[outer, size, inner]`.
+ *
+ * With `inner` 1 (a reduction over the last dimension) each result is a running value in a
+ * local variable. Otherwise the `size` rows of `inner` values are combined into the output row
+ * by row, which reads memory in order.
+ */
 export function reduceAxis(
   op: "sum" | "max" | "min",
   x: TypedArray,
   out: TypedArray,
   { outer, size, inner }: AxisGeometry,
 ): void {
+  if (op === "sum") {
+    sumAxis(x, out, outer, size, inner);
+    return;
+  }
+  const isMax = op === "max";
   for (let o = 0; o < outer; o++) {
     const base = o * size * inner;
     const row = o * inner;
-    if (op === "sum") {
-      for (let r = 0; r < inner; r++) out[row + r] = 0;
-      for (let i = 0; i < size; i++) {
-        const at = base + i * inner;
-        for (let r = 0; r < inner; r++) out[row + r] += x[at + r];
+    for (let r = 0; r < inner; r++) out[row + r] = x[base + r];
+    for (let i = 1; i < size; i++) {
+      const at = base + i * inner;
+      for (let r = 0; r < inner; r++) {
+        const v = x[at + r];
+        const best = out[row + r];
+        // NaN propagates, as in PyTorch: a NaN input makes the max NaN. Whether v beats the
+        // best so far is close to a coin toss, so `select` picks without a branch.
+        out[row + r] = v !== v ? v : select(best, v, isMax ? v > best : v < best);
       }
-    } else {
-      const isMax = op === "max";
-      for (let r = 0; r < inner; r++) out[row + r] = x[base + r];
-      for (let i = 1; i < size; i++) {
-        const at = base + i * inner;
-        for (let r = 0; r < inner; r++) {
-          const v = x[at + r];
-          const best = out[row + r];
-          // NaN propagates, as in PyTorch: a NaN input makes the max NaN.
-          if (isMax ? v > best || v !== v : v < best || v !== v) out[row + r] = v;
-        }
-      }
+    }
+  }
+}
+
+/** The sum case of {@link reduceAxis}. */
+function sumAxis(x: TypedArray, out: TypedArray, outer: number, size: number, inner: number) {
+  for (let o = 0; o < outer; o++) {
+    const base = o * size * inner;
+    if (inner === 1) {
+      let total = 0;
+      for (let i = 0; i < size; i++) total += x[base + i];
+      out[o] = total;
+      continue;
+    }
+    const row = o * inner;
+    for (let r = 0; r < inner; r++) out[row + r] = 0;
+    for (let i = 0; i < size; i++) {
+      const at = base + i * inner;
+      for (let r = 0; r < inner; r++) out[row + r] += x[at + r];
     }
   }
 }
@@ -215,112 +260,166 @@ export function argReduceAxis(
       let bestIndex = 0;
       for (let i = 1; i < size; i++) {
         const v = x[base + i * inner];
-        if (isMax ? v > best : v < best) {
-          best = v;
-          bestIndex = i;
-        }
+        // A later equal value does not win (the first maximum counts); see `select`.
+        const wins = isMax ? v > best : v < best;
+        best = select(best, v, wins);
+        bestIndex = select(bestIndex, i, wins);
       }
       out[o * inner + r] = bestIndex;
     }
   }
 }
 
-/** Rows of op(A) per register tile of the matrix product. */
-const TILE_ROWS = 4;
-/** Columns of op(B) per register tile of the matrix product. */
-const TILE_COLS = 3;
-
 /**
- * Copies `count` lines (rows of op(A) or columns of op(B)) of a matrix into `dst`, interleaved:
- * element `p` of line `r` goes to `dst[at + p * width + r]`, so that one step of the product's
- * inner loop finds the values it needs side by side. Line `r` starts at `src[base + r * step]`
- * and its elements are `stride` apart. Lines past `count` (up to `width`) are filled with zeros.
+ * Copies the first `count` lines of a matrix (rows of op(A), or columns of op(B)) into
+ * `lines`, one float64 array per line: line `r` starts at `src[start + r * step]` and its
+ * elements are `stride` apart.
  */
 function packLines(
   src: TypedArray,
-  base: number,
+  start: number,
   step: number,
   stride: number,
+  lines: Float64Array[],
   count: number,
-  width: number,
-  length: number,
-  dst: Float64Array,
-  at: number,
 ): void {
-  for (let r = 0; r < width; r++) {
-    let q = at + r;
-    if (r < count) {
-      for (let p = 0, s = base + r * step; p < length; p++, s += stride, q += width) dst[q] = src[s];
-    } else {
-      for (let p = 0; p < length; p++, q += width) dst[q] = 0;
-    }
+  for (let r = 0; r < count; r++) {
+    const line = lines[r];
+    const at = start + r * step;
+    // A contiguous line is copied (and converted to float64) by the typed array's own `set`.
+    if (stride === 1) line.set(src.subarray(at, at + line.length));
+    else for (let p = 0, from = at; p < line.length; p++, from += stride) line[p] = src[from];
   }
+}
+
+/** `count` consecutive float64 arrays of `length` elements, sharing one buffer. */
+function lineViews(count: number, length: number): Float64Array[] {
+  const buffer = new Float64Array(count * length);
+  return Array.from({ length: count }, (_, r) => buffer.subarray(r * length, (r + 1) * length));
 }
 
 /**
  * Batched matrix product, `C = op(A) @ op(B)`, organised the way fast CPU libraries do it.
  *
- * 1. Packing. The rows of op(A) are copied in blocks of four, and the columns of op(B) in
- *    panels of three, into float64 scratch arrays where the inner loop reads them contiguously,
- *    whatever the operand's layout (transposed or not) and dtype. Blocks at the edge are padded
- *    with zeros, so every tile is a full one; only its store is cut to the matrix.
- * 2. The register tile. A 4x3 tile of C is summed in twelve local variables while the loop over
- *    `p` reads three values of B and four of A: each value loaded is used three or four times.
- *    Twelve sums, three B values and one A value are sixteen numbers, as many as an x86-64 CPU
- *    has floating-point registers, so the JIT never has to spill a sum to memory.
+ * 1. Packing. Every row of op(A) and every column of op(B) is copied into its own contiguous
+ *    float64 array, whatever the operand's layout (transposed or not) and dtype. The rows of A
+ *    are packed once per matrix (just once when one weight matrix serves the whole batch); the
+ *    columns of B three at a time, into a "panel" that every pair of rows of A then reuses.
+ * 2. The register tile. C is computed in tiles of 2 rows x 3 columns, each by
+ *    {@link multiplyTile} from two packed rows of A and the three packed columns of B.
  *
- * A batch stride of 0 (one weight matrix for every image) packs that matrix only once.
+ * At the bottom and right edges of C a tile sticks out of the matrix. It is computed whole
+ * anyway: the lines past the edge hold whatever an earlier panel left there, and the sums that
+ * use them are simply not stored.
  */
 export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: MatmulSpec): void {
   const { batch, m, n, k, transA, transB } = spec;
   // Where element (i, p) of op(A) and element (p, j) of op(B) are, relative to the matrix start.
   const aRow = transA ? 1 : k, aCol = transA ? m : 1;
   const bRow = transB ? 1 : n, bCol = transB ? k : 1;
-  const rowBlocks = Math.ceil(m / TILE_ROWS);
-  const packedA = new Float64Array(rowBlocks * TILE_ROWS * k);
-  const panel = new Float64Array(TILE_COLS * k);
+  const rowsOfA = lineViews(m + (m % 2), k);
+  const panel = lineViews(3, k);
+  const [b0, b1, b2] = panel;
   let packedFrom = -1;
   for (let t = 0; t < batch; t++) {
-    const aBase = spec.aOffset + t * spec.aBatchStride;
-    const bBase = spec.bOffset + t * spec.bBatchStride;
-    const cBase = t * m * n;
-    if (aBase !== packedFrom) {
-      for (let block = 0; block < rowBlocks; block++) {
-        const i = block * TILE_ROWS;
-        const rows = Math.min(TILE_ROWS, m - i);
-        packLines(a, aBase + i * aRow, aRow, aCol, rows, TILE_ROWS, k, packedA, i * k);
-      }
-      packedFrom = aBase;
+    const aStart = spec.aOffset + t * spec.aBatchStride;
+    const bStart = spec.bOffset + t * spec.bBatchStride;
+    const cStart = t * m * n;
+    if (aStart !== packedFrom) {
+      packLines(a, aStart, aRow, aCol, rowsOfA, m);
+      packedFrom = aStart;
     }
-    for (let j = 0; j < n; j += TILE_COLS) {
-      const cols = Math.min(TILE_COLS, n - j);
-      packLines(b, bBase + j * bCol, bCol, bRow, cols, TILE_COLS, k, panel, 0);
-      for (let i = 0; i < m; i += TILE_ROWS) {
-        let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
-        let c20 = 0, c21 = 0, c22 = 0, c30 = 0, c31 = 0, c32 = 0;
-        for (let p = 0, pa = i * k, pb = 0; p < k; p++, pa += TILE_ROWS, pb += TILE_COLS) {
-          const b0 = panel[pb], b1 = panel[pb + 1], b2 = panel[pb + 2];
-          let av = packedA[pa];
-          c00 += av * b0, c01 += av * b1, c02 += av * b2;
-          av = packedA[pa + 1];
-          c10 += av * b0, c11 += av * b1, c12 += av * b2;
-          av = packedA[pa + 2];
-          c20 += av * b0, c21 += av * b1, c22 += av * b2;
-          av = packedA[pa + 3];
-          c30 += av * b0, c31 += av * b1, c32 += av * b2;
-        }
-        const at = cBase + i * n + j;
-        const rows = Math.min(TILE_ROWS, m - i);
-        if (rows === TILE_ROWS && cols === TILE_COLS) {
-          c[at] = c00, c[at + 1] = c01, c[at + 2] = c02;
-          c[at + n] = c10, c[at + n + 1] = c11, c[at + n + 2] = c12;
-          c[at + 2 * n] = c20, c[at + 2 * n + 1] = c21, c[at + 2 * n + 2] = c22;
-          c[at + 3 * n] = c30, c[at + 3 * n + 1] = c31, c[at + 3 * n + 2] = c32;
-        } else {
-          // An edge tile: store only the part inside C.
-          const tile = [c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32];
-          for (let r = 0; r < rows; r++) {
-            for (let s = 0; s < cols; s++) c[at + r * n + s] = tile[r * TILE_COLS + s];
+    for (let j = 0; j < n; j += 3) {
+      const cols = Math.min(3, n - j);
+      packLines(b, bStart + j * bCol, bCol, bRow, panel, cols);
+      for (let i = 0; i < m; i += 2) {
+        const rows = Math.min(2, m - i);
+        multiplyTile(rowsOfA[i], rowsOfA[i + 1], b0, b1, b2, c, cStart + i * n + j, n, rows, cols);
+      }
+    }
+  }
+}
+
+/**
+ * One 2x3 tile of the product: `C[r][s] = sum over p of A_r[p] * B_s[p]` for the two packed
+ * rows of A and the three packed columns of B, stored at `c[at + r * n + s]` for the `rows` x
+ * `cols` part of the tile that lies inside C.
+ *
+ * The six sums live in local variables while `p` runs over the shared dimension: one step
+ * loads two values of A and three of B and does six multiply-adds. The six sums, the five
+ * loaded values and their products fit in the sixteen floating-point registers of an x86-64
+ * CPU, and all five arrays are read at the same index `p`, so the loop does no address
+ * arithmetic beyond `p++`. This is the loop where a matrix product spends nearly all its time.
+ */
+function multiplyTile(
+  a0: Float64Array,
+  a1: Float64Array,
+  b0: Float64Array,
+  b1: Float64Array,
+  b2: Float64Array,
+  c: TypedArray,
+  at: number,
+  n: number,
+  rows: number,
+  cols: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
+  for (let p = 0; p < a0.length; p++) {
+    const x0 = a0[p], x1 = a1[p], y0 = b0[p], y1 = b1[p], y2 = b2[p];
+    c00 += x0 * y0, c01 += x0 * y1, c02 += x0 * y2;
+    c10 += x1 * y0, c11 += x1 * y1, c12 += x1 * y2;
+  }
+  c[at] = c00;
+  if (cols > 1) c[at + 1] = c01;
+  if (cols > 2) c[at + 2] = c02;
+  if (rows > 1) {
+    c[at + n] = c10;
+    if (cols > 1) c[at + n + 1] = c11;
+    if (cols > 2) c[at + n + 2] = c12;
+  }
+}
+
+/**
+ * The output columns `ox` whose window tap `kx` falls inside a row of width `w`: the tap reads
+ * pixel `ox * stride + shift` (with `shift = kx * dilation - pad`), which is inside for `ox` in
+ * `[first, last)`. Outside that range the tap reads padding.
+ */
+function insideRange(w: number, outW: number, stride: number, shift: number): [number, number] {
+  const first = Math.min(outW, Math.max(0, Math.ceil(-shift / stride)));
+  const last = Math.min(outW, Math.max(first, Math.ceil((w - shift) / stride)));
+  return [first, last];
+}
+
+/**
+ * im2col: each output position of a sliding window becomes a column holding the window's
+ * values, so that a convolution becomes one matrix product. Rows are ordered (channel, ky, kx),
+ * the same order as the flattened weights `[outChannels, inChannels * kh * kw]`.
+ *
+ * Each row of the result is filled one output row `oy` at a time: padding to the left, a
+ * stretch copied from one input row (every `stride`-th pixel), padding to the right. Working
+ * out where the stretch starts and ends once keeps bounds tests out of the copy loop.
+ */
+export function im2col(x: TypedArray, cols: TypedArray, g: Conv2dGeometry): void {
+  const { n, c, h, w, kernelH, kernelW, outH, outW, strideH, strideW, padValue } = g;
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const image = (b * c + ch) * h * w;
+      for (let ky = 0; ky < kernelH; ky++) {
+        for (let kx = 0; kx < kernelW; kx++) {
+          const shiftX = kx * g.dilationW - g.padW;
+          const [first, last] = insideRange(w, outW, strideW, shiftX);
+          for (let oy = 0; oy < outH; oy++, at += outW) {
+            const y = oy * strideH - g.padH + ky * g.dilationH;
+            if (y < 0 || y >= h) {
+              for (let ox = 0; ox < outW; ox++) cols[at + ox] = padValue;
+              continue;
+            }
+            const rowStart = image + y * w + shiftX;
+            for (let ox = 0; ox < first; ox++) cols[at + ox] = padValue;
+            let from = rowStart + first * strideW;
+            for (let ox = first; ox < last; ox++, from += strideW) cols[at + ox] = x[from];
+            for (let ox = last; ox < outW; ox++) cols[at + ox] = padValue;
           }
         }
       }
@@ -329,55 +428,26 @@ export function matmul(a: TypedArray, b: TypedArray, c: TypedArray, spec: Matmul
 }
 
 /**
- * im2col: each output position of a sliding window becomes a column holding the window's
- * values, so that a convolution becomes one matrix product. Rows are ordered (channel, ky, kx),
- * the same order as the flattened weights `[outChannels, inChannels * kh * kw]`.
+ * col2im: the adjoint of im2col. Every column entry is added back to the pixel it came from
+ * (entries that came from the padding are dropped); where windows overlap, they add up.
  */
-export function im2col(x: TypedArray, cols: TypedArray, g: Conv2dGeometry): void {
-  const { n, c, h, w, kernelH, kernelW, outH, outW } = g;
-  const columns = outH * outW;
-  const rows = c * kernelH * kernelW;
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const image = (b * c + ch) * h * w;
-      for (let ky = 0; ky < kernelH; ky++) {
-        for (let kx = 0; kx < kernelW; kx++) {
-          const row = (ch * kernelH + ky) * kernelW + kx;
-          let at = (b * rows + row) * columns;
-          for (let oy = 0; oy < outH; oy++) {
-            const y = oy * g.strideH - g.padH + ky * g.dilationH;
-            const inside = y >= 0 && y < h;
-            for (let ox = 0; ox < outW; ox++, at++) {
-              const xx = ox * g.strideW - g.padW + kx * g.dilationW;
-              cols[at] = inside && xx >= 0 && xx < w ? x[image + y * w + xx] : g.padValue;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** col2im: the adjoint of im2col. Every column entry is added back to the pixel it came from. */
 export function col2im(cols: TypedArray, x: TypedArray, g: Conv2dGeometry): void {
-  const { n, c, h, w, kernelH, kernelW, outH, outW } = g;
-  const columns = outH * outW;
-  const rows = c * kernelH * kernelW;
+  const { n, c, h, w, kernelH, kernelW, outH, outW, strideH, strideW } = g;
   x.fill(0);
+  let at = 0;
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const image = (b * c + ch) * h * w;
       for (let ky = 0; ky < kernelH; ky++) {
         for (let kx = 0; kx < kernelW; kx++) {
-          const row = (ch * kernelH + ky) * kernelW + kx;
-          let at = (b * rows + row) * columns;
-          for (let oy = 0; oy < outH; oy++) {
-            const y = oy * g.strideH - g.padH + ky * g.dilationH;
-            const inside = y >= 0 && y < h;
-            for (let ox = 0; ox < outW; ox++, at++) {
-              const xx = ox * g.strideW - g.padW + kx * g.dilationW;
-              if (inside && xx >= 0 && xx < w) x[image + y * w + xx] += cols[at];
-            }
+          const shiftX = kx * g.dilationW - g.padW;
+          const [first, last] = insideRange(w, outW, strideW, shiftX);
+          for (let oy = 0; oy < outH; oy++, at += outW) {
+            const y = oy * strideH - g.padH + ky * g.dilationH;
+            if (y < 0 || y >= h) continue;
+            const rowStart = image + y * w + shiftX;
+            let to = rowStart + first * strideW;
+            for (let ox = first; ox < last; ox++, to += strideW) x[to] += cols[at + ox];
           }
         }
       }
