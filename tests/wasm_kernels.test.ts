@@ -3,7 +3,7 @@
  * @module
  */
 import { WasmKernels } from "../core/wasm/kernels.ts";
-import { BINARY_OPS, erf, UNARY_OPS } from "../core/ops/table.ts";
+import { BINARY_OPS, erf, select, UNARY_OPS } from "../core/ops/table.ts";
 import { assertAllClose, download, randomF32, seeded, upload, uploadInt } from "./wasm_helpers.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 
@@ -131,7 +131,7 @@ Deno.test("wasm matmul with k = 0 gives zeros", () => {
 
 /** A reference loop compiled from the op table's JavaScript expression. */
 function tableFunction(expr: string, names: string[]): (...args: number[]) => number {
-  return new Function("erf", `return (${names.join(", ")}) => ${expr};`)(erf);
+  return new Function("erf", "select", `return (${names.join(", ")}) => ${expr};`)(erf, select);
 }
 
 Deno.test("wasm unary ops match the op table's expressions", () => {
