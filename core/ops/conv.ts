@@ -167,8 +167,8 @@ export interface PoolOptions extends WindowOptions {
   stride?: Pair;
 }
 
-/** The windows of a pooling op as `[n, c, kh * kw, outH, outW]`. */
-function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, padValue: number) {
+/** The geometry of a pooling window, checked (padding at most half the kernel, as PyTorch). */
+function poolGeometry(op: string, x: Tensor, kernel: Pair, options: PoolOptions, padValue: number) {
   const geom = windowGeometry(
     op,
     x.shape,
@@ -183,6 +183,12 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
         `(${geom.kernelH}x${geom.kernelW})`,
     );
   }
+  return geom;
+}
+
+/** The windows of a pooling op as `[n, c, kh * kw, outH, outW]`. */
+function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, padValue: number) {
+  const geom = poolGeometry(op, x, kernel, options, padValue);
   // Each channel is its own image, so unfold sees [n * c, 1, h, w].
   const planes = reshape(x, [geom.n * geom.c, 1, geom.h, geom.w]);
   const windows = unfold(planes, { ...geom, n: geom.n * geom.c, c: 1 });
@@ -195,8 +201,29 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
 /**
  * Max pooling: the largest value of each window. Padding reads as -Infinity, so it never wins.
  * The gradient flows to the first maximum of each window.
+ *
+ * As written here it is `unfold` followed by a max over each window, and its backward comes
+ * from theirs. A backend may offer the same computation as one fused kernel (the WebAssembly
+ * CPU kernels do, for float32), which remembers where each maximum was and sends the gradient
+ * straight there; it gives the same numbers, faster.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  const backend = getBackend(x.device);
+  if (backend.maxPool2d && backend.maxPool2dBackward && x.dtype === "float32") {
+    const geom = poolGeometry("maxPool2d", x, kernelSize, options, -Infinity);
+    const { values, indices } = backend.maxPool2d(x.storage, x.dtype, geom);
+    const shape = [geom.n, geom.c, geom.outH, geom.outW];
+    const out = new Tensor(values, shape, x.dtype);
+    // Where each window's maximum was (a flat index within its channel), kept for backward.
+    const winners = new Tensor(indices, shape, "int32");
+    return record("maxPool2d", out, [x], (grad) => [
+      new Tensor(
+        backend.maxPool2dBackward!(grad.storage, winners.storage, grad.dtype, geom),
+        x.shape,
+        grad.dtype,
+      ),
+    ]);
+  }
   const { windows } = poolWindows("maxPool2d", x, kernelSize, options, -Infinity);
   return max(windows, 2);
 }
