@@ -89,6 +89,18 @@ export interface AxisGeometry {
   inner: number;
 }
 
+/**
+ * The layout of a batch norm's input seen as `[n, c, spatial]`: `n` samples, `c` channels and
+ * `spatial` values per channel of each sample (`h * w` for images, 1 for `[N, C]`).
+ */
+export interface BatchNormGeometry {
+  n: number;
+  c: number;
+  spatial: number;
+  /** Added to the variance before the square root. */
+  eps: number;
+}
+
 /** Hyper-parameters of one optimizer update, applied elementwise to a parameter. */
 export type OptimizerUpdate =
   | {
@@ -192,6 +204,35 @@ export interface Backend {
     dtype: DType,
     geom: Conv2dGeometry,
   ): Storage;
+
+  /**
+   * Optional fused training-mode batch norm, per channel over `[n, c, spatial]`: the batch
+   * `mean`, the biased `variance` (divided by the count), `invStd = 1 / sqrt(variance + eps)`
+   * (each `[c]`) and `out = (x - mean) * invStd * weight + bias`. A null weight or bias means 1
+   * or 0. A backend without it composes the same computation from means, sub, div, mul and add.
+   */
+  batchNormTrain?(
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    dtype: DType,
+    geom: BatchNormGeometry,
+  ): { out: Storage; mean: Storage; variance: Storage; invStd: Storage };
+  /**
+   * Optional backward pass of {@link Backend.batchNormTrain}, from the saved `mean` and
+   * `invStd`: the gradient of the input, and (where `wanted` asks for them, else null) the
+   * gradients of the weight and bias, each `[c]`.
+   */
+  batchNormTrainBackward?(
+    grad: Storage,
+    x: Storage,
+    weight: Storage | null,
+    mean: Storage,
+    invStd: Storage,
+    dtype: DType,
+    geom: BatchNormGeometry,
+    wanted: { weight: boolean; bias: boolean },
+  ): { dx: Storage; dWeight: Storage | null; dBias: Storage | null };
 
   /**
    * Updates a parameter in place from its gradient, with state buffers (momentum, or Adam's

@@ -14,7 +14,7 @@
  * @module
  */
 import { withNoGrad } from "../autograd.ts";
-import { getBackend } from "../backend.ts";
+import { getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
 import { fmtShape, sameShape } from "../shape.ts";
@@ -113,6 +113,10 @@ export interface BatchNormOptions {
  * in place, `running = (1 - momentum) * running + momentum * batchStat`, with the unbiased
  * variance (divided by n - 1), because they estimate the statistics of the whole data set.
  * In evaluation the running averages are used instead of the batch's.
+ *
+ * In training with float32 on a backend that offers fused batch-norm kernels (the WebAssembly
+ * CPU kernels do), the same numbers come from one kernel forward and one backward; everything
+ * else runs the composed ops written out below.
  */
 export function batchNorm(
   input: Tensor,
@@ -148,6 +152,7 @@ export function batchNorm(
   const count = input.size / channels;
   let mean: Tensor;
   let variance: Tensor;
+  let fused: ReturnType<typeof batchNormTrainFused> = null;
   if (training) {
     if (count <= 1) {
       throw new Error(
@@ -155,8 +160,14 @@ export function batchNorm(
           `${fmtShape(input.shape)} (use a batch of 2 or more, or call model.eval())`,
       );
     }
-    mean = input.mean(dims, true);
-    variance = input.var(dims, { keepdim: true, correction: 0 });
+    fused = batchNormTrainFused(input, weight, bias, eps);
+    if (fused) {
+      mean = fused.mean.reshape(statShape);
+      variance = fused.variance.reshape(statShape);
+    } else {
+      mean = input.mean(dims, true);
+      variance = input.var(dims, { keepdim: true, correction: 0 });
+    }
     if (runningMean && runningVar) {
       withNoGrad(() => {
         const batchMean = mean.reshape([channels]);
@@ -175,10 +186,72 @@ export function batchNorm(
     mean = runningMean.reshape(statShape);
     variance = runningVar.reshape(statShape);
   }
+  if (fused) return fused.out;
   let out = input.sub(mean).div(variance.add(eps).sqrt());
   if (weight) out = out.mul(weight.reshape(statShape));
   if (bias) out = out.add(bias.reshape(statShape));
   return out;
+}
+
+/**
+ * Training-mode batch norm as one fused kernel of the backend (the WebAssembly CPU kernels
+ * offer one for float32), recorded as one op whose backward is one kernel too. It computes the
+ * same formulas as the composed path of {@link batchNorm}, with the gradients worked out by
+ * hand: with m values per channel and xHat = (x - mean) / sqrt(var + eps),
+ *
+ *   dBias = sum(dy),  dWeight = sum(dy * xHat),
+ *   dx = weight / sqrt(var + eps) / m * (m * dy - sum(dy) - xHat * sum(dy * xHat)).
+ *
+ * Returns null (and the composed path runs) where the backend has no such kernel, for other
+ * dtypes than float32 (float64 gradchecks go through the composed ops), and for mixed devices
+ * or dtypes, which the composed ops report.
+ */
+function batchNormTrainFused(
+  input: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): { out: Tensor; mean: Tensor; variance: Tensor } | null {
+  const backend = getBackend(input.device);
+  if (!backend.batchNormTrain || !backend.batchNormTrainBackward) return null;
+  const params = [weight, bias].filter((p): p is Tensor => p !== null);
+  const sameKind = (p: Tensor) => p.dtype === "float32" && p.device === input.device;
+  if (input.dtype !== "float32" || input.size === 0 || !params.every(sameKind)) return null;
+  const [n, c] = input.shape;
+  const geom = { n, c, spatial: input.size / (n * c), eps };
+  const result = backend.batchNormTrain(
+    input.storage,
+    weight?.storage ?? null,
+    bias?.storage ?? null,
+    input.dtype,
+    geom,
+  );
+  const out = new Tensor(result.out, input.shape, input.dtype);
+  const mean = new Tensor(result.mean, [c], input.dtype);
+  const variance = new Tensor(result.variance, [c], input.dtype);
+  // 1 / sqrt(var + eps) per channel, kept (with the mean) for the backward pass.
+  const invStd = new Tensor(result.invStd, [c], input.dtype);
+  const recorded = record("batchNorm", out, [input, ...params], (grad) => {
+    const wanted = { weight: !!weight?.requiresGrad, bias: !!bias?.requiresGrad };
+    const grads = backend.batchNormTrainBackward!(
+      grad.storage,
+      input.storage,
+      weight?.storage ?? null,
+      mean.storage,
+      invStd.storage,
+      grad.dtype,
+      geom,
+      wanted,
+    );
+    const perChannel = (storage: Storage | null) =>
+      storage ? new Tensor(storage, [c], grad.dtype) : null;
+    return [
+      new Tensor(grads.dx, input.shape, grad.dtype),
+      ...(weight ? [perChannel(grads.dWeight)] : []),
+      ...(bias ? [perChannel(grads.dBias)] : []),
+    ];
+  });
+  return { out: recorded, mean, variance };
 }
 
 /**

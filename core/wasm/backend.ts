@@ -15,6 +15,7 @@
 import type {
   AxisGeometry,
   Backend,
+  BatchNormGeometry,
   Conv2dGeometry,
   MatmulSpec,
   OptimizerUpdate,
@@ -450,6 +451,63 @@ export const wasmCpuBackend: Backend = {
     return dx;
   },
 
+  batchNormTrain(
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    dtype: DType,
+    g: BatchNormGeometry,
+  ) {
+    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
+    if (!kernels) return batchNormTrainReference(x, weight, bias, dtype, g);
+    const out = allocate(kernels, g.n * g.c * g.spatial, "float32");
+    const mean = allocate(kernels, g.c, "float32");
+    const variance = allocate(kernels, g.c, "float32");
+    const invStd = allocate(kernels, g.c, "float32");
+    const params = [weight, bias].filter((p): p is Storage => p !== null);
+    withInputs(kernels, [x, ...params], ([px, ...pp]) => {
+      kernels.channelMeanVar(mean.ptr, variance.ptr, px, g.n, g.c, g.spatial);
+      // invStd = 1 / sqrt(var + eps), one value per channel. (Views of the wasm memory, taken
+      // with no allocation in between.)
+      const v = variance.data;
+      const inv = invStd.data;
+      for (let ci = 0; ci < g.c; ci++) inv[ci] = 1 / Math.sqrt(v[ci] + g.eps);
+      const stats = {
+        mean: mean.ptr,
+        invStd: invStd.ptr,
+        weight: weight ? pp[0] : 0,
+        bias: bias ? pp[weight ? 1 : 0] : 0,
+      };
+      kernels.batchNormForward(out.ptr, px, stats, g.n, g.c, g.spatial);
+    });
+    return { out, mean, variance, invStd };
+  },
+  batchNormTrainBackward(
+    grad: Storage,
+    x: Storage,
+    weight: Storage | null,
+    mean: Storage,
+    invStd: Storage,
+    dtype: DType,
+    g: BatchNormGeometry,
+    wanted: { weight: boolean; bias: boolean },
+  ) {
+    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
+    if (!kernels) {
+      return batchNormTrainBackwardReference(grad, x, weight, mean, invStd, dtype, g, wanted);
+    }
+    const dx = allocate(kernels, g.n * g.c * g.spatial, "float32");
+    const dWeight = wanted.weight ? allocate(kernels, g.c, "float32") : null;
+    const dBias = wanted.bias ? allocate(kernels, g.c, "float32") : null;
+    const inputs = [grad, x, mean, invStd, ...(weight ? [weight] : [])];
+    withInputs(kernels, inputs, ([pg, px, pm, pi, pw = 0]) => {
+      const grads = { dx: dx.ptr, dWeight: dWeight?.ptr ?? 0, dBias: dBias?.ptr ?? 0 };
+      const stats = { mean: pm, invStd: pi, weight: pw };
+      kernels.batchNormBackward(grads, pg, px, stats, g.n, g.c, g.spatial);
+    });
+    return { dx, dWeight, dBias };
+  },
+
   optimizerStep(
     param: Storage,
     grad: Storage,
@@ -526,6 +584,105 @@ function maxPool2dBackwardReference(
     dx.data[Math.floor(k / pixels) * g.h * g.w + at[k]] += dy[k];
   }
   return adopt(dx, dtype);
+}
+
+/**
+ * Training-mode batch norm with the reference kernels (float64, or the reference set): the same
+ * computation as the wasm kernels, as plain loops over `[n, c, spatial]`. For each channel:
+ *
+ *   mean = sum(x) / m,  var = sum((x - mean)^2) / m,  invStd = 1 / sqrt(var + eps)
+ *   out  = (x - mean) * invStd * weight + bias
+ */
+function batchNormTrainReference(
+  x: Storage,
+  weight: Storage | null,
+  bias: Storage | null,
+  dtype: DType,
+  g: BatchNormGeometry,
+) {
+  const input = asCpu(x).data;
+  const gamma = weight ? asCpu(weight).data : null;
+  const beta = bias ? asCpu(bias).data : null;
+  const out = cpuBackend.fill(g.n * g.c * g.spatial, 0, dtype) as CpuStorage;
+  const mean = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
+  const variance = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
+  const invStd = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
+  const m = g.n * g.spatial;
+  for (let ci = 0; ci < g.c; ci++) {
+    let sum = 0;
+    forChannel(g, ci, (k) => (sum += input[k]));
+    const mu = sum / m;
+    let squares = 0;
+    forChannel(g, ci, (k) => (squares += (input[k] - mu) ** 2));
+    mean.data[ci] = mu;
+    variance.data[ci] = squares / m;
+    invStd.data[ci] = 1 / Math.sqrt(squares / m + g.eps);
+    const scale = invStd.data[ci] * (gamma ? gamma[ci] : 1);
+    const shift = beta ? beta[ci] : 0;
+    forChannel(g, ci, (k) => (out.data[k] = (input[k] - mean.data[ci]) * scale + shift));
+  }
+  return {
+    out: adopt(out, dtype),
+    mean: adopt(mean, dtype),
+    variance: adopt(variance, dtype),
+    invStd: adopt(invStd, dtype),
+  };
+}
+
+/**
+ * The backward pass of {@link batchNormTrainReference}. With m values per channel and
+ * xHat = (x - mean) * invStd:
+ *
+ *   dBias = sum(dy),  dWeight = sum(dy * xHat)
+ *   dx = weight * invStd / m * (m * dy - sum(dy) - xHat * sum(dy * xHat))
+ */
+function batchNormTrainBackwardReference(
+  grad: Storage,
+  x: Storage,
+  weight: Storage | null,
+  mean: Storage,
+  invStd: Storage,
+  dtype: DType,
+  g: BatchNormGeometry,
+  wanted: { weight: boolean; bias: boolean },
+) {
+  const dy = asCpu(grad).data;
+  const input = asCpu(x).data;
+  const gamma = weight ? asCpu(weight).data : null;
+  const mu = asCpu(mean).data;
+  const inv = asCpu(invStd).data;
+  const dx = cpuBackend.fill(g.n * g.c * g.spatial, 0, dtype) as CpuStorage;
+  const dWeight = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
+  const dBias = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
+  const m = g.n * g.spatial;
+  for (let ci = 0; ci < g.c; ci++) {
+    let sumDy = 0;
+    let sumDyXHat = 0;
+    forChannel(g, ci, (k) => {
+      sumDy += dy[k];
+      sumDyXHat += dy[k] * (input[k] - mu[ci]) * inv[ci];
+    });
+    dBias.data[ci] = sumDy;
+    dWeight.data[ci] = sumDyXHat;
+    const factor = (gamma ? gamma[ci] : 1) * inv[ci] / m;
+    forChannel(g, ci, (k) => {
+      const xHat = (input[k] - mu[ci]) * inv[ci];
+      dx.data[k] = factor * (m * dy[k] - sumDy - xHat * sumDyXHat);
+    });
+  }
+  return {
+    dx: adopt(dx, dtype),
+    dWeight: wanted.weight ? adopt(dWeight, dtype) : null,
+    dBias: wanted.bias ? adopt(dBias, dtype) : null,
+  };
+}
+
+/** Calls `visit` with the flat index of every value of channel `ci` in `[n, c, spatial]`. */
+function forChannel(g: BatchNormGeometry, ci: number, visit: (k: number) => void): void {
+  for (let b = 0; b < g.n; b++) {
+    const start = (b * g.c + ci) * g.spatial;
+    for (let k = start; k < start + g.spatial; k++) visit(k);
+  }
 }
 
 function sizeOf(shape: readonly number[]): number {

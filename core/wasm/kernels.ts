@@ -434,6 +434,41 @@ export class WasmKernels {
     this.exports.avgPool2dBackwardF32(dx, dy, ...poolArgs(g), countIncludePad ? 1 : 0);
   }
 
+  // ---- Batch normalization ----
+
+  /** Per-channel mean and biased variance of `[n, c, inner]` (each written as `[c]`). */
+  channelMeanVar(mean: number, variance: number, x: number, n: number, c: number, inner: number) {
+    this.exports.channelMeanVarF32(mean, variance, x, n, c, inner);
+  }
+
+  /** `out = (x - mean) * invStd * weight + bias` per channel; a 0 weight or bias means none. */
+  batchNormForward(
+    out: number,
+    x: number,
+    stats: { mean: number; invStd: number; weight: number; bias: number },
+    n: number,
+    c: number,
+    inner: number,
+  ): void {
+    const { mean, invStd, weight, bias } = stats;
+    this.exports.batchNormForwardF32(out, x, mean, invStd, weight, bias, n, c, inner);
+  }
+
+  /** The backward pass of training-mode batch norm; a 0 dWeight or dBias is not computed. */
+  batchNormBackward(
+    grads: { dx: number; dWeight: number; dBias: number },
+    dy: number,
+    x: number,
+    stats: { mean: number; invStd: number; weight: number },
+    n: number,
+    c: number,
+    inner: number,
+  ): void {
+    const { dx, dWeight, dBias } = grads;
+    const { mean, invStd, weight } = stats;
+    this.exports.batchNormBackwardF32(dx, dWeight, dBias, dy, x, mean, invStd, weight, n, c, inner);
+  }
+
   // ---- Softmax and losses ----
 
   /** Softmax over the last axis of `[rows, cols]`. */
