@@ -202,11 +202,14 @@ async function epoch(kernels: string): Promise<string> {
     shuffle: true,
   });
   const start = performance.now();
+  let step = 0;
   for (const [x, y] of loader as Iterable<Tensor[]>) {
     const loss = F.crossEntropy(model.forward(x), y);
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();
+    // Reading the loss now and then lets the event loop run, and dead tensors give back memory.
+    if (++step % 10 === 0) await loss.item();
   }
   await model.parameters()[0].data();
   const seconds = (performance.now() - start) / 1000;

@@ -131,8 +131,10 @@ export class WasmAllocator {
     } catch {
       throw new RangeError(
         `wasm allocator: out of memory growing from ${current} to ${current + pages * PAGE} ` +
-          `bytes (in use ${this.#inUse}, cached ${this.#cached}); free tensors you no longer ` +
-          `need, use smaller batches, or use the reference CPU kernels`,
+          `bytes (in use ${this.#inUse}, cached ${this.#cached}). Tensors that are no longer ` +
+          `used give their memory back when the event loop runs: a training loop that never ` +
+          `awaits keeps every step's tensors. Await something each step (await loss.item()), ` +
+          `call t.dispose() on tensors you are done with, or use smaller batches`,
       );
     }
     this.#grows++;

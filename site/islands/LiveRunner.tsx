@@ -23,6 +23,13 @@ export interface LiveRunnerProps {
 
 type RunState = "idle" | "loading" | "running" | "done" | "stopped" | "error";
 
+/**
+ * Where a live run computes: "auto" takes a GPU through WebGPU when there is one and the CPU
+ * otherwise (a software WebGPU adapter is slower than the CPU kernels); "webgpu" takes any
+ * WebGPU adapter, software ones included.
+ */
+type DevicePreference = "auto" | "cpu" | "webgpu";
+
 /** The live view module, loaded on the first run (plots, Markdown and math are heavy). */
 type LiveView = typeof import("./live_view.tsx");
 
@@ -30,7 +37,7 @@ type LiveView = typeof import("./live_view.tsx");
 export default function LiveRunner(props: LiveRunnerProps) {
   const [ready, setReady] = useState(false);
   const [state, setState] = useState<RunState>("idle");
-  const [device, setDevice] = useState<"auto" | "cpu">("auto");
+  const [device, setDevice] = useState<DevicePreference>("auto");
   const [deviceNote, setDeviceNote] = useState("");
   const [step, setStep] = useState<{ index: number; title: string } | null>(null);
   const [elapsed, setElapsed] = useState(0);
@@ -38,9 +45,9 @@ export default function LiveRunner(props: LiveRunnerProps) {
   const run = useRef<LiveRun | null>(null);
 
   useEffect(() => {
-    // Enabled only once hydrated; `?device=cpu` in the address forces the CPU.
+    // Enabled only once hydrated; `?device=cpu` or `?device=webgpu` in the address picks one.
     const wanted = new URLSearchParams(location.search).get("device");
-    if (wanted === "cpu") setDevice("cpu");
+    if (wanted === "cpu" || wanted === "webgpu") setDevice(wanted);
     setReady(true);
     return () => run.current?.stop();
   }, []);
@@ -100,9 +107,10 @@ export default function LiveRunner(props: LiveRunnerProps) {
             value={device}
             disabled={!ready || busy}
             onChange={(event) =>
-              setDevice(event.currentTarget.value as "auto" | "cpu")}
+              setDevice(event.currentTarget.value as DevicePreference)}
           >
-            <option value="auto">WebGPU if available</option>
+            <option value="auto">Best available</option>
+            <option value="webgpu">WebGPU (even a software one)</option>
             <option value="cpu">CPU</option>
           </select>
         </label>
@@ -165,7 +173,7 @@ class LiveRun {
 
   constructor(
     private readonly props: LiveRunnerProps,
-    private readonly device: "auto" | "cpu",
+    private readonly device: DevicePreference,
     private readonly events: LiveRunEvents,
   ) {
     this.begin().catch((error) =>

@@ -14,7 +14,7 @@ export interface RunRequest {
   quick: boolean;
   seed: number;
   /** "auto": WebGPU when an adapter is available, else the CPU. */
-  device: "auto" | "cpu";
+  device: "auto" | "cpu" | "webgpu";
   /** Absolute URL of the folder that holds the lessons' data files. */
   dataBase: string;
 }
@@ -90,10 +90,10 @@ async function runInWorker(
  * gives an adapter (the library sets up its backend then), otherwise the CPU, with the reason.
  */
 async function chooseDevice(
-  preference: "auto" | "cpu",
+  preference: "auto" | "cpu" | "webgpu",
 ): Promise<{ device: "cpu" | "webgpu"; note: string }> {
   if (preference === "cpu") return { device: "cpu", note: "CPU (chosen)" };
   const { pickDevice } = await import("../../mod.ts");
-  const { device, reason } = await pickDevice("auto");
+  const { device, reason } = await pickDevice(preference);
   return { device, note: device === "webgpu" ? reason : `CPU (${reason})` };
 }
