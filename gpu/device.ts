@@ -145,8 +145,8 @@ export async function pickDevice(
     if (preferred === "auto" && software) {
       return {
         device: "cpu",
-        reason: `only a software WebGPU adapter (${name}) was found; the CPU is faster ` +
-          `(--device webgpu forces it)`,
+        reason: `the only WebGPU adapter is ${name.split(" (")[0]}, a software one, slower ` +
+          `than the CPU kernels; --device webgpu forces it`,
       };
     }
     return { device: "webgpu", reason: `WebGPU on ${name}` };
