@@ -13,7 +13,7 @@
  */
 import { F, manualSeed, nn, optim, randint, randn, type Tensor } from "../mod.ts";
 import { matmulRaw } from "../core/ops/matmul.ts";
-import { cpuKernelSets, type Workload } from "./workloads.ts";
+import { cnn, cpuKernelSets, mlp, time, type Workload } from "./workloads.ts";
 
 const args = new Set(Deno.args);
 const quick = args.has("--quick");
@@ -22,44 +22,6 @@ const backendFlag = Deno.args[Deno.args.indexOf("--backend") + 1];
 if (Deno.args.includes("--backend") && backendFlag === "webgpu") {
   await import("./webgpu.ts");
   Deno.exit(0);
-}
-
-/** Median of a list of numbers. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Runs `fn` `reps` times after `warmup` runs; returns the median seconds per run. */
-async function time(fn: () => unknown, reps: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const seconds: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const start = performance.now();
-    await fn();
-    seconds.push((performance.now() - start) / 1000);
-  }
-  return median(seconds);
-}
-
-function mlp(): nn.Module {
-  return new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
-}
-
-function cnn(batchNorm: boolean): nn.Module {
-  const block = (inC: number, outC: number) => [
-    new nn.Conv2d(inC, outC, 3, { padding: 1 }),
-    ...(batchNorm ? [new nn.BatchNorm2d(outC)] : []),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-  ];
-  return new nn.Sequential(
-    ...block(1, 8),
-    ...block(8, 16),
-    new nn.Flatten(),
-    new nn.Linear(784, 10),
-  );
 }
 
 /** One training step (forward, loss, backward, update) on a fixed batch. */

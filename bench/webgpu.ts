@@ -14,6 +14,7 @@
 import { F, initWebGPU, manualSeed, nn, optim, randint, randn, type Tensor } from "../mod.ts";
 import { matmulRaw } from "../core/ops/matmul.ts";
 import { webgpuBackend, webgpuUnavailableReason } from "../gpu/mod.ts";
+import { cnn, mlp, time } from "./workloads.ts";
 
 const quick = Deno.args.includes("--quick");
 const maxSizeAt = Deno.args.indexOf("--max-size");
@@ -25,24 +26,6 @@ if (!(await initWebGPU())) {
 }
 const backend = webgpuBackend()!;
 console.log(`WebGPU bench on ${backend.adapterName}\n`);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Median seconds of `fn` over `reps` runs after `warmup` runs. */
-async function time(fn: () => Promise<unknown>, reps: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const seconds: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const start = performance.now();
-    await fn();
-    seconds.push((performance.now() - start) / 1000);
-  }
-  return median(seconds);
-}
 
 /**
  * GFLOP/s of an n x n product. Products are queued back to back and read once, so the figure
@@ -67,25 +50,6 @@ async function matmulRate(n: number): Promise<number> {
   const count = Math.max(1, Math.min(50, Math.round(1 / Math.max(once, 1e-3))));
   const seconds = await time(() => run(count), quick ? 1 : 3, 0);
   return (2 * n ** 3 * count) / seconds / 1e9;
-}
-
-function mlp(): nn.Module {
-  return new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
-}
-
-function cnn(batchNorm: boolean): nn.Module {
-  const block = (inC: number, outC: number) => [
-    new nn.Conv2d(inC, outC, 3, { padding: 1 }),
-    ...(batchNorm ? [new nn.BatchNorm2d(outC)] : []),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-  ];
-  return new nn.Sequential(
-    ...block(1, 8),
-    ...block(8, 16),
-    new nn.Flatten(),
-    new nn.Linear(784, 10),
-  );
 }
 
 /** Training steps per second of a model on a fixed batch of 64, on WebGPU. */

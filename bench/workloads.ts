@@ -3,7 +3,7 @@
  * TypeScript reference, and the WebAssembly SIMD kernels on one and on two threads).
  * @module
  */
-import { setCpuKernels, setCpuThreads } from "../mod.ts";
+import { nn, setCpuKernels, setCpuThreads } from "../mod.ts";
 
 /** A workload that reports one figure. */
 export interface Workload {
@@ -38,4 +38,47 @@ export function cpuKernelSets(): KernelSet[] {
       },
     },
   ];
+}
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs `fn` `reps` times after `warmup` runs; returns the median seconds per run. */
+export async function time(fn: () => unknown, reps: number, warmup = 2): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const seconds: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const start = performance.now();
+    await fn();
+    seconds.push((performance.now() - start) / 1000);
+  }
+  return median(seconds);
+}
+
+/** The MLP of DESIGN.md: 784-128-10 with ReLU. */
+export function mlp(): nn.Module {
+  return new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+}
+
+/**
+ * The CNN of DESIGN.md: conv(1->8, 3x3, pad 1) + ReLU + maxpool 2 -> conv(8->16, 3x3, pad 1) +
+ * ReLU + maxpool 2 -> linear(784->10), with BatchNorm2d after each conv when asked.
+ */
+export function cnn(batchNorm: boolean): nn.Module {
+  const block = (inC: number, outC: number) => [
+    new nn.Conv2d(inC, outC, 3, { padding: 1 }),
+    ...(batchNorm ? [new nn.BatchNorm2d(outC)] : []),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+  ];
+  return new nn.Sequential(
+    ...block(1, 8),
+    ...block(8, 16),
+    new nn.Flatten(),
+    new nn.Linear(784, 10),
+  );
 }

@@ -22,6 +22,7 @@
  * @module
  */
 import { WasmAllocator } from "./alloc.ts";
+import type { Conv2dGeometry } from "../backend.ts";
 import { type KernelExports, type LoadedKernels, loadKernels, type LoadOptions } from "./loader.ts";
 import { CONTROL_BYTES, MatmulHelper } from "./threads.ts";
 
@@ -44,23 +45,8 @@ export interface WasmMatmulSpec {
   bBatchStride?: number;
 }
 
-/** A convolution or pooling window over `[n, c, h, w]` images. */
-export interface WasmWindow {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-  outH: number;
-  outW: number;
-}
+/** A convolution or pooling window over `[n, c, h, w]` images (the core's geometry). */
+export type WasmWindow = Omit<Conv2dGeometry, "padValue">;
 
 /** The largest number of dimensions a strided kernel takes (after merging). */
 const MAX_DIMS = 16;
