@@ -17,6 +17,7 @@ import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
 import { matmul } from "./ops/matmul.ts";
+import { norm } from "./ops/norm.ts";
 
 /** A nested array of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -414,6 +415,13 @@ export class Tensor {
   /** `log(sum(exp(this)))` over `dim`, computed without overflow. */
   logsumexp(dim: number | number[], keepdim = false): Tensor {
     return red.logsumexp(this, dim, keepdim);
+  }
+  /**
+   * The `p`-norm over `dim` (all elements when omitted): p = 1 sums absolute values, p = 2
+   * (default) is the Euclidean length, p = Infinity the largest absolute value.
+   */
+  norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
+    return norm(this, p, dim, keepdim);
   }
   /** Index of the maximum along `dim` (of the flattened tensor when omitted); int32. */
   argmax(dim?: number, keepdim = false): Tensor {
