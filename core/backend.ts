@@ -124,6 +124,18 @@ export type OptimizerUpdate =
     decoupled: boolean;
     /** The step number, from 1, for bias correction. */
     step: number;
+  }
+  | {
+    kind: "rmsprop";
+    lr: number;
+    /** Decay rate of the running average of the squared gradient. */
+    alpha: number;
+    eps: number;
+    weightDecay: number;
+    /** With momentum > 0 the state holds a momentum buffer after the square average. */
+    momentum: number;
+    /** Centered: the state ends with a running average of the gradient (to subtract its mean). */
+    centered: boolean;
   };
 
 /** The kernels a device provides. */

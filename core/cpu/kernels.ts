@@ -575,3 +575,42 @@ export function stridedCopyOf(
   stridedCopy(src, out, view.shape, view.strides, view.offset);
   return out;
 }
+  if (u.kind === "rmsprop") {
+    rmspropStep(param, grad, state, u);
+    return;
+  }
+/**
+ * RMSprop, PyTorch's update: with `g = grad + weightDecay * param`, the running average of the
+ * squared gradient `sq = alpha * sq + (1 - alpha) * g^2` scales the step,
+ * `param -= lr * g / (sqrt(sq) + eps)`. Centered, the average of the gradient `ga` is tracked
+ * too and `sqrt(sq - ga^2)` (an estimate of the gradient's standard deviation) is used. With
+ * momentum, `buf = momentum * buf + g / (...)` and `param -= lr * buf`.
+ * State: `[squareAvg, momentumBuffer if momentum > 0, gradAvg if centered]`.
+ */
+function rmspropStep(
+  param: TypedArray,
+  grad: TypedArray,
+  state: TypedArray[],
+  u: Extract<OptimizerUpdate, { kind: "rmsprop" }>,
+): void {
+  const squareAvg = state[0];
+  const buf = u.momentum > 0 ? state[1] : null;
+  const gradAvg = u.centered ? state[u.momentum > 0 ? 2 : 1] : null;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i] + u.weightDecay * param[i];
+    squareAvg[i] = u.alpha * squareAvg[i] + (1 - u.alpha) * g * g;
+    let variance = squareAvg[i];
+    if (gradAvg) {
+      gradAvg[i] = u.alpha * gradAvg[i] + (1 - u.alpha) * g;
+      variance -= gradAvg[i] * gradAvg[i];
+    }
+    const scaled = g / (Math.sqrt(variance) + u.eps);
+    if (buf) {
+      buf[i] = u.momentum * buf[i] + scaled;
+      param[i] -= u.lr * buf[i];
+    } else {
+      param[i] -= u.lr * scaled;
+    }
+  }
+}
+

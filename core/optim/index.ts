@@ -1,5 +1,5 @@
 /**
- * `optim`: optimizers (`SGD`, `Adam`, `AdamW`) and learning-rate schedules
+ * `optim`: optimizers (`SGD`, `Adam`, `AdamW`, `RMSprop`) and learning-rate schedules
  * (`optim.lrScheduler`).
  *
  * @example
@@ -28,4 +28,5 @@ export {
 } from "./optimizer.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, type AdamOptions, AdamW } from "./adam.ts";
+export { RMSprop, type RMSpropOptions } from "./rmsprop.ts";
 export * as lrScheduler from "./lr_scheduler.ts";

@@ -518,7 +518,8 @@ export const wasmCpuBackend: Backend = {
     const kernels = wasmFor("float32");
     const inPlace = [param, ...state].every((storage) => storage instanceof WasmStorage);
     const isFloat32 = param instanceof WasmStorage && param.dtype === "float32";
-    if (!kernels || !inPlace || !isFloat32) {
+    // RMSprop has no wasm kernel: the reference loop updates the wasm memory in place.
+    if (!kernels || !inPlace || !isFloat32 || update.kind === "rmsprop") {
       cpuBackend.optimizerStep(asCpu(param), asCpu(grad), state.map(asCpu), length, update);
       return;
     }

@@ -1,6 +1,6 @@
 /**
- * Optimizer updates on the device: SGD (with momentum, dampening, Nesterov, weight decay) and
- * Adam / AdamW, one thread per parameter element, updating the parameter and its state buffers in
+ * Optimizer updates on the device: SGD (with momentum, dampening, Nesterov, weight decay),
+ * Adam / AdamW and RMSprop, one thread per parameter element, updating the parameter and its state buffers in
  * place. Parameters never travel to the host during training.
  *
  * The formulas are those of the CPU reference (`core/cpu/kernels.ts`, `optimizerStep`), which
@@ -67,6 +67,60 @@ ${elementIndex("param(0u)")}
 }`;
 }
 
+/**
+ * RMSprop. Parameters: `n, lr, alpha, eps, weightDecay, momentum`. The momentum buffer and the
+ * centered gradient average are bound only when used, in the order of the CPU reference's state:
+ * `squareAvg`, then `momentumBuffer`, then `gradAvg`.
+ */
+export function rmspropShader(withMomentum: boolean, centered: boolean): string {
+  let binding = 3;
+  const bufferBinding = withMomentum ? binding++ : -1;
+  const gradAvgBinding = centered ? binding++ : -1;
+  return `
+@group(0) @binding(0) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(1) var<storage, read> grads: array<f32>;
+@group(0) @binding(2) var<storage, read_write> squareAvg: array<f32>;
+${
+    withMomentum
+      ? `@group(0) @binding(${bufferBinding}) var<storage, read_write> buf: array<f32>;`
+      : ""
+  }
+${
+    centered
+      ? `@group(0) @binding(${gradAvgBinding}) var<storage, read_write> gradAvg: array<f32>;`
+      : ""
+  }
+${paramBlock(binding, 6)}
+${entryPoint()}
+${elementIndex("param(0u)")}
+  let lr = paramF(1u);
+  let alpha = paramF(2u);
+  let eps = paramF(3u);
+  let weightDecay = paramF(4u);
+  let momentum = paramF(5u);
+  let g = grads[i] + weightDecay * weights[i];
+  let sq = alpha * squareAvg[i] + (1.0 - alpha) * g * g;
+  squareAvg[i] = sq;
+  var variance = sq;${
+    centered
+      ? `
+  let ga = alpha * gradAvg[i] + (1.0 - alpha) * g;
+  gradAvg[i] = ga;
+  variance = variance - ga * ga;`
+      : ""
+  }
+  let scaled = g / (sqrt(variance) + eps);${
+    withMomentum
+      ? `
+  let b = momentum * buf[i] + scaled;
+  buf[i] = b;
+  weights[i] = weights[i] - lr * b;`
+      : `
+  weights[i] = weights[i] - lr * scaled;`
+  }
+}`;
+}
+
 /** The parameters of an update of `length` elements. */
 export function optimizerParams(length: number, update: OptimizerUpdate): Uint32Array {
   const params = new Params();
@@ -78,6 +132,12 @@ export function optimizerParams(length: number, update: OptimizerUpdate): Uint32
     params.f32(update.weightDecay);
     params.u32(update.nesterov ? 1 : 0);
     params.u32(update.firstStep ? 1 : 0);
+  } else if (update.kind === "rmsprop") {
+    params.f32(update.lr);
+    params.f32(update.alpha);
+    params.f32(update.eps);
+    params.f32(update.weightDecay);
+    params.f32(update.momentum);
   } else {
     params.f32(update.beta1);
     params.f32(update.beta2);
