@@ -267,3 +267,55 @@ Deno.test("a DataLoader over a TransformedDataset draws new augmentations each e
   const [[again]] = [...loader];
   assert.deepEqual(Array.from(await again.data()), epochs[0]);
 });
+
+Deno.test("randomSplit with stratify keeps every class's share in every split, seeded", () => {
+  // 150 samples, 50 of each of 3 classes (as Iris), split 70/15/15.
+  const labels = Array.from({ length: 150 }, (_, i) => Math.floor(i / 50));
+  const dataset = numbered(150);
+  manualSeed(4);
+  const splits = data.randomSplit(dataset, [0.7, 0.15, 0.15], { stratify: labels });
+  assert.deepEqual(splits.map((s) => s.length), [106, 22, 22]);
+  const perClass = splits.map((s) =>
+    [0, 1, 2].map((c) => s.indices.filter((i) => labels[i] === c).length)
+  );
+  // 50 * 106 / 150 = 35.3 of each class in training, 7.3 in validation and test.
+  for (const counts of perClass) {
+    const least = Math.min(...counts);
+    assert.ok(Math.max(...counts) - least <= 1, `classes unbalanced in a split: ${counts}`);
+  }
+  assert.deepEqual(perClass.map((c) => c.reduce((s, v) => s + v, 0)), [106, 22, 22]);
+  const all = splits.flatMap((s) => [...s.indices]).sort((a, b) => a - b);
+  assert.deepEqual(all, Array.from({ length: 150 }, (_, i) => i), "every sample exactly once");
+  // The order inside a split is shuffled, not grouped by class.
+  const firstLabels = splits[0].indices.slice(0, 20).map((i) => labels[i]);
+  assert.ok(new Set(firstLabels).size === 3, `training split starts grouped: ${firstLabels}`);
+  manualSeed(4);
+  const again = data.randomSplit(dataset, [0.7, 0.15, 0.15], { stratify: labels });
+  assert.deepEqual(
+    again.map((s) => s.indices),
+    splits.map((s) => s.indices),
+    "same seed, same split",
+  );
+});
+
+Deno.test("randomSplit with stratify: unbalanced classes, tensor labels and errors", () => {
+  // 90 of class 0 and 10 of class 1, split 80/20: 72 + 8 and 18 + 2.
+  const labels = tensor(Array.from({ length: 100 }, (_, i) => (i < 90 ? 0 : 1)), {
+    dtype: "int32",
+  });
+  const [train, test] = data.randomSplit(numbered(100), [80, 20], { stratify: labels });
+  const ones = (s: data.Subset) => s.indices.filter((i) => i >= 90).length;
+  assert.equal(ones(train), 8);
+  assert.equal(ones(test), 2);
+  assertThrowsWith(() => data.randomSplit(numbered(10), [5, 5], { stratify: [0, 1] }), [
+    "randomSplit",
+    "2 labels",
+    "10 samples",
+  ]);
+  // deno-lint-ignore no-explicit-any
+  assertThrowsWith(() => data.randomSplit(numbered(10), [5, 5], { stratified: [0] } as any), [
+    "randomSplit",
+    '"stratified"',
+    "stratify",
+  ]);
+});

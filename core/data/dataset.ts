@@ -14,6 +14,8 @@ import { randperm } from "../random.ts";
 import { fmtShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { stack } from "../ops/shape.ts";
+import { checkOptions } from "../options.ts";
+import { labelValues, stratifiedPositions, type StratifyLabels } from "./stratify.ts";
 
 /** One field of a sample: a tensor, or a plain number such as a class label. */
 export type Field = Tensor | number;
@@ -344,10 +346,21 @@ function collateField(values: Field[], what: string): Tensor {
   return stack(tensors, 0);
 }
 
+/** Options of {@link randomSplit}. */
+export interface RandomSplitOptions {
+  /**
+   * The class label of every sample: each subset then holds every class in (nearly) the
+   * proportion it has in the whole dataset (a stratified split, as scikit-learn's
+   * `train_test_split(..., stratify=y)`).
+   */
+  stratify?: StratifyLabels;
+}
+
 /**
  * Splits a dataset into disjoint random subsets, like `torch.utils.data.random_split`. Give the
  * sizes (summing to the dataset's length) or fractions (summing to 1; rounding leftovers go
- * to the first subsets one each). The permutation comes from the seeded generator.
+ * to the first subsets one each). The permutation comes from the seeded generator. With
+ * `{ stratify: labels }` every subset keeps the class proportions of the whole.
  *
  * @example
  * ```ts
@@ -356,12 +369,20 @@ function collateField(values: Field[], what: string): Tensor {
  * const dataset = new data.TensorDataset(randn([10, 2]));
  * const [train, test] = data.randomSplit(dataset, [0.8, 0.2]);
  * console.assert(train.length === 8 && test.length === 2);
+ * // Stratified: both halves get five samples of each of the two classes.
+ * const labels = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+ * const twenty = new data.TensorDataset(randn([20, 2]));
+ * const [a, b] = data.randomSplit(twenty, [0.5, 0.5], { stratify: labels });
+ * console.assert(a.indices.filter((i) => labels[i] === 1).length === 5);
  * ```
  */
 export function randomSplit<S extends Sample>(
   dataset: Dataset<S>,
   lengths: readonly number[],
+  options: RandomSplitOptions = {},
 ): Subset<S>[] {
+  checkOptions("randomSplit", arguments, 2, ["stratify"]);
+  const { stratify } = options;
   const n = dataset.length;
   const total = lengths.reduce((s, v) => s + v, 0);
   let sizes: number[];
@@ -379,6 +400,10 @@ export function randomSplit<S extends Sample>(
       );
     }
     sizes = [...lengths];
+  }
+  if (stratify !== undefined) {
+    const labels = labelValues("randomSplit", stratify, n);
+    return stratifiedPositions(labels, sizes).map((positions) => new Subset(dataset, positions));
   }
   const order = randperm(n);
   const subsets: Subset<S>[] = [];

@@ -30,10 +30,12 @@ export {
   type Dataset,
   type Field,
   randomSplit,
+  type RandomSplitOptions,
   type Sample,
   Subset,
   TensorDataset,
   TransformedDataset,
 } from "./dataset.ts";
+export type { StratifyLabels } from "./stratify.ts";
 export * as transforms from "./transforms.ts";
 export type { Transform } from "./transforms.ts";
