@@ -44,6 +44,8 @@ export { isGradEnabled, noGrad, withNoGrad } from "./core/autograd.ts";
 export { where } from "./core/ops/elementwise.ts";
 export { cat, stack } from "./core/ops/shape.ts";
 export { matmul } from "./core/ops/matmul.ts";
+export { kthvalue, sort, topk } from "./core/ops/sort.ts";
+export type { KthvalueOptions, SortOptions, SortResult, TopkOptions } from "./core/ops/sort.ts";
 export { assertClose, gradcheck } from "./core/testing.ts";
 export type { GradcheckOptions, Tolerance } from "./core/testing.ts";
 export * as data from "./core/data/index.ts";

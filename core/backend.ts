@@ -177,6 +177,12 @@ export interface Backend {
   /** Index (int32) of the first maximum or minimum along the middle axis. */
   argReduce(op: "argmax" | "argmin", x: Storage, dtype: DType, axis: AxisGeometry): Storage;
 
+  /**
+   * The indices (int32, `[outer, size, inner]`) that sort each line along the middle axis,
+   * ascending or descending; stable (ties keep their order), NaN sorts as the largest value.
+   */
+  argsort(x: Storage, dtype: DType, axis: AxisGeometry, descending: boolean): Storage;
+
   /** Batched matrix product (see {@link MatmulSpec}). */
   matmul(a: Storage, b: Storage, dtype: DType, spec: MatmulSpec): Storage;
 

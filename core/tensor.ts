@@ -18,6 +18,7 @@ import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
 import { matmul } from "./ops/matmul.ts";
 import { norm } from "./ops/norm.ts";
+import * as sorting from "./ops/sort.ts";
 
 /** A nested array of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -496,6 +497,18 @@ export class Tensor {
   /** Picks one entry along `dim` per position of an int32 index of the same rank. */
   gather(dim: number, index: Tensor): Tensor {
     return sh.gather(this, dim, index);
+  }
+  /** Sorted values and their indices along a dimension (see {@link sorting.sort}). */
+  sort(...options: [options?: sorting.SortOptions]): sorting.SortResult {
+    return sorting.sort(this, ...options);
+  }
+  /** The `k` largest (or smallest) entries and their indices (see {@link sorting.topk}). */
+  topk(k: number, ...options: [options?: sorting.TopkOptions]): sorting.SortResult {
+    return sorting.topk(this, k, ...options);
+  }
+  /** The `k`-th smallest entry (from 1) and its index (see {@link sorting.kthvalue}). */
+  kthvalue(k: number, ...options: [options?: sorting.KthvalueOptions]): sorting.SortResult {
+    return sorting.kthvalue(this, k, ...options);
   }
 
   // ---- linear algebra ------------------------------------------------------------------------

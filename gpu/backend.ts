@@ -38,6 +38,7 @@ import { argReduceShader, planReduce, type ReduceMode, reduceShader } from "./ke
 import { matmulKey, matmulLaunch, matmulShader, matmulVariant } from "./kernels/matmul.ts";
 import { col2imShader, convParams, im2colShader } from "./kernels/conv.ts";
 import {
+  argsortShader,
   gatherShader,
   indexAddShader,
   indexingParams,
@@ -284,6 +285,24 @@ export class WebGPUBackend implements Backend {
       [input, out],
       reduceParams(axis, size, 1, outputs),
       plan.mode === "loop" ? groupsFor(outputs) : outputs,
+    );
+    return out;
+  }
+
+  argsort(x: Storage, dtype: DType, axis: AxisGeometry, descending: boolean): Storage {
+    const type = scalarOf(dtype, "sort");
+    const input = this.#own(x, "sort");
+    const outputs = axis.outer * axis.size * axis.inner;
+    const out = this.#alloc(outputs, "sort");
+    if (outputs === 0) return out;
+    const params = new Params();
+    params.u32s([axis.outer, axis.size, axis.inner, descending ? 1 : 0, outputs]);
+    this.#launch(
+      `argsort:${type}`,
+      () => argsortShader(type),
+      [input, out],
+      params.finish(),
+      groupsFor(outputs),
     );
     return out;
   }

@@ -98,6 +98,11 @@ export const cpuBackend: Backend = {
     k.argReduceAxis(op, cpuData(x), out, axis);
     return wrap(out);
   },
+  argsort(x: Storage, _dtype: DType, axis: AxisGeometry, descending: boolean) {
+    const out = new Int32Array(axis.outer * axis.size * axis.inner);
+    k.argsortAxis(cpuData(x), out, axis, descending);
+    return wrap(out);
+  },
   matmul(a: Storage, b: Storage, dtype: DType, spec: MatmulSpec) {
     const out = allocArray(dtype, spec.batch * spec.m * spec.n);
     k.matmul(cpuData(a), cpuData(b), out, spec);

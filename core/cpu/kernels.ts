@@ -473,6 +473,39 @@ export function gather(
   }
 }
 
+/**
+ * Where each element of a sorted line came from: for every line along the middle axis of
+ * `[outer, size, inner]`, `out` holds the indices that put the line in ascending (or
+ * descending) order. The sort is stable (equal values keep their order) and NaN counts as
+ * larger than every number, as in PyTorch.
+ */
+export function argsortAxis(
+  x: TypedArray,
+  out: Int32Array,
+  { outer, size, inner }: AxisGeometry,
+  descending: boolean,
+): void {
+  const ascending = (a: number, b: number) => {
+    if (Number.isNaN(a) || Number.isNaN(b)) {
+      return Number(Number.isNaN(a)) - Number(Number.isNaN(b));
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  const order: number[] = new Array(size);
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < inner; r++) {
+      const base = o * size * inner + r;
+      for (let i = 0; i < size; i++) order[i] = i;
+      // Array.prototype.sort is stable, so ties stay in index order both ways.
+      order.sort((i, j) => {
+        const c = ascending(x[base + i * inner], x[base + j * inner]);
+        return descending ? -c : c;
+      });
+      for (let i = 0; i < size; i++) out[base + i * inner] = order[i];
+    }
+  }
+}
+
 /** `out[o, index[o, i, r], r] += src[o, i, r]` into zeros of `[outer, size, inner]`. */
 export function scatterAdd(
   index: Int32Array,

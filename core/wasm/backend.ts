@@ -363,6 +363,11 @@ export const wasmCpuBackend: Backend = {
     return out;
   },
 
+  argsort(x: Storage, dtype: DType, axis: AxisGeometry, descending: boolean): Storage {
+    // Sorting is not a hot path of training: the reference kernel does it.
+    return adopt(cpuBackend.argsort(asCpu(x), dtype, axis, descending), "int32");
+  },
+
   matmul(a: Storage, b: Storage, dtype: DType, spec: MatmulSpec): Storage {
     const kernels = dtype === "float32" ? wasmFor(dtype) : null;
     if (!kernels) return cpuBackend.matmul(asCpu(a), asCpu(b), dtype, spec);

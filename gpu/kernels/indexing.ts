@@ -79,3 +79,37 @@ export function indexAddShader(type: Scalar): string {
   out[i] = acc;
 }`;
 }
+
+/**
+ * Stable argsort along the middle axis of `[outer, size, inner]` as a rank sort: each thread
+ * owns one element, counts the elements of its line that come before it (smaller, or equal
+ * with a lower index; larger for a descending sort), and writes its own index at that rank.
+ * Ranks are distinct, so no two threads write the same place. It costs `size` comparisons per
+ * element, which suits the lines a lesson sorts (a layer's weights for pruning, a row of
+ * logits for top-k); NaN ordering is not defined here (WGSL leaves NaN comparisons to the
+ * implementation). Parameters: `outer, size, inner, descending, outputs`.
+ */
+export function argsortShader(type: Scalar): string {
+  return `
+@group(0) @binding(0) var<storage, read> x: array<${type}>;
+@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+${paramBlock(2, 5)}
+${entryPoint()}
+${elementIndex("param(4u)")}
+  let size = param(1u);
+  let inner = param(2u);
+  let descending = param(3u) == 1u;
+  let r = i % inner;
+  let own = (i / inner) % size;
+  let o = i / (inner * size);
+  let base = o * size * inner + r;
+  let value = x[i];
+  var rank = 0u;
+  for (var j = 0u; j < size; j++) {
+    let other = x[base + j * inner];
+    let beyond = select((other < value), (other > value), descending);
+    if (beyond || (other == value && j < own)) { rank++; }
+  }
+  out[base + rank * inner] = i32(own);
+}`;
+}
