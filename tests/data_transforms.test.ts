@@ -212,3 +212,31 @@ Deno.test("transforms keep float64 images float64 and pass gradients through", a
   out.sum().backward();
   await assertClose(image.grad!, [0.5, 0.5, 0.5, 0.5]);
 });
+
+Deno.test("randomApply applies its transforms with probability p, repeatably, and checks p", async () => {
+  const image = tensor([[[0, 1], [2, 3]]]);
+  const flip = data.transforms.randomHorizontalFlip(1);
+  const always = data.transforms.randomApply([flip], 1);
+  assert.deepEqual(await always(image).toArray(), [[[1, 0], [3, 2]]]);
+  const never = data.transforms.randomApply(flip, 0);
+  assert.deepEqual(await never(image).toArray(), [[[0, 1], [2, 3]]]);
+  const half = data.transforms.randomApply([flip], 0.5);
+  const flips = async () => {
+    let count = 0;
+    for (let i = 0; i < 400; i++) {
+      if ((await half(image).toArray()).toString() === "1,0,3,2") count++;
+    }
+    return count;
+  };
+  manualSeed(7);
+  const first = await flips();
+  assert.ok(first > 160 && first < 240, `flipped ${first} of 400 times with p = 0.5`);
+  manualSeed(7);
+  assert.equal(await flips(), first, "same seed, same draws");
+  assertThrowsWith(() => data.transforms.randomApply([flip], 1.5), ["randomApply", "1.5"]);
+  // deno-lint-ignore no-explicit-any
+  assertThrowsWith(() => data.transforms.randomApply([0.5 as any]), [
+    "randomApply",
+    "list of transforms",
+  ]);
+});

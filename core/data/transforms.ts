@@ -71,6 +71,33 @@ export function compose(transforms: Transform[]): Transform {
 }
 
 /**
+ * Applies the transforms (one after the other) with probability `p`, and otherwise leaves the
+ * image as it is, like torchvision's `RandomApply`. The draw comes from the seeded generator.
+ *
+ * @example
+ * ```ts
+ * import { data } from "../../mod.ts";
+ * const { randomApply, randomRotation } = data.transforms;
+ * // Rotate by up to 15 degrees either way, half of the time.
+ * const maybeRotate = randomApply([randomRotation(15)], 0.5);
+ * ```
+ */
+export function randomApply(transforms: Transform | Transform[], p = 0.5): Transform {
+  const list = Array.isArray(transforms) ? transforms : [transforms];
+  if (list.some((t) => typeof t !== "function")) {
+    throw new TypeError(
+      "randomApply: expected a transform or a list of transforms, e.g. " +
+        "randomApply([randomRotation(15)], 0.5)",
+    );
+  }
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    throw new Error(`randomApply: p must be a probability in [0, 1], got ${p}`);
+  }
+  const all = compose(list);
+  return (image) => (nextFloat() < p ? all(image) : image);
+}
+
+/**
  * Standardizes each channel: `(image[c] - mean[c]) / std[c]`. A single number applies to every
  * channel. Use the mean and standard deviation of the training images.
  */
