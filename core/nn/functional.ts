@@ -596,3 +596,64 @@ function bceWithLogitsElementwise(x: Tensor, y: Tensor, posWeight: Tensor | null
     return grads;
   });
 }
+
+// ---- distributions -----------------------------------------------------------------------------
+
+/** Options of {@link klDiv}. */
+export interface KlDivOptions {
+  /**
+   * `"mean"` (the default, PyTorch's: the mean over every element, which is NOT the KL
+   * divergence per example), `"batchmean"` (the sum divided by the batch size: the true KL
+   * divergence per example, what distillation wants), `"sum"`, or `"none"`.
+   */
+  reduction?: Reduction | "batchmean";
+  /** The target holds log-probabilities instead of probabilities. */
+  logTarget?: boolean;
+}
+
+/**
+ * The Kullback-Leibler divergence `KL(target || input)` as PyTorch's `F.kl_div` defines it: the
+ * input is LOG-probabilities (a `logSoftmax`), the target probabilities (or log-probabilities
+ * with `logTarget`). Per element: `target * (log(target) - input)`, with 0 where the target is
+ * 0 (as `0 * log 0 = 0`).
+ *
+ * Knowledge distillation matches a student to a teacher's softened outputs with it:
+ * `F.klDiv(F.logSoftmax(student.div(T), 1), F.softmax(teacher.div(T), 1), { reduction:
+ * "batchmean" }).mul(T * T)`.
+ *
+ * @param input log-probabilities, e.g. `F.logSoftmax(logits, 1)`
+ * @param target probabilities of the same shape (log-probabilities with `logTarget: true`)
+ * @param options `reduction` (default "mean"; use "batchmean" for the true divergence),
+ *   `logTarget` (default false)
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from "../../mod.ts";
+ * const input = F.logSoftmax(tensor([[1, 2, 3]]), 1);
+ * const same = F.klDiv(input, F.softmax(tensor([[1, 2, 3]]), 1), { reduction: "batchmean" });
+ * console.assert(Math.abs(await same.item()) < 1e-6); // identical distributions: 0
+ * ```
+ */
+export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  checkOptions("klDiv", arguments, 2, ["reduction", "logTarget"]);
+  checkSameShape("klDiv", input, target);
+  if (!isFloat(input.dtype)) {
+    throw new TypeError(`klDiv: expected float log-probabilities, got ${input.dtype}`);
+  }
+  const reduction = options.reduction ?? "mean";
+  const losses = options.logTarget
+    ? target.exp().mul(target.sub(input))
+    // xlogy: log(1) = 0 stands in where the target is 0, so that 0 * log 0 is 0, not NaN.
+    : target.mul(ew.where(target.gt(0), target, 1).log().sub(input));
+  if (reduction === "batchmean") {
+    if (input.ndim === 0) return losses.sum();
+    return losses.sum().div(input.shape[0]);
+  }
+  if (!["mean", "sum", "none"].includes(reduction)) {
+    throw new Error(
+      `klDiv: reduction must be "mean", "batchmean", "sum" or "none", got "${reduction}" ` +
+        `("batchmean" gives the KL divergence per example)`,
+    );
+  }
+  return reduce("klDiv", losses, reduction as Reduction);
+}
