@@ -24,6 +24,7 @@ import * as ew from "../ops/elementwise.ts";
 import * as red from "../ops/reduce.ts";
 
 import { matmulTransposed } from "../ops/matmul.ts";
+import { checkOptions } from "../options.ts";
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from "../ops/conv.ts";
 export type { Conv2dOptions, Pair, PoolOptions, WindowOptions } from "../ops/conv.ts";
 
