@@ -21,6 +21,121 @@ export interface GradNode {
    * none). Set to null once used, which frees what it captured.
    */
   backward: ((grad: Tensor) => (Tensor | null)[]) | null;
+  /**
+   * The tensors whose values the backward rule reads, each with the storage and version it had
+   * when the op ran (see {@link bumpVersion}): backward() refuses to run the rule if one of them
+   * was changed in place since, because the gradient would silently be wrong.
+   */
+  saved?: SavedTensor[];
+  /**
+   * Tensors the op made for its backward pass alone (where max pooling's maxima were, a batch's
+   * statistics): released by `backward()` with the rest of the graph (see {@link ownedByGraph}).
+   */
+  temporaries?: Tensor[];
+}
+
+/**
+ * Where the tensors made while `backward()` runs are listed (the tensor constructor adds each
+ * one), so that the temporaries of backward rules are released when it ends, not by the GC.
+ */
+export const madeInBackward: { list: Tensor[] | null } = { list: null };
+
+/**
+ * Hands tensors that an op made for its backward rule alone to the graph of `out`, which
+ * releases them when backward() has used them. Returns `out`.
+ */
+export function ownedByGraph(out: Tensor, ...temporaries: Tensor[]): Tensor {
+  // (A temporary may be a node of the graph too, a reshaped view for instance, as long as the
+  // backward rule of its own node does not read its values.)
+  const owned = temporaries.filter((t) => t !== out);
+  if (out.node && owned.length > 0) (out.node.temporaries ??= []).push(...owned);
+  return out;
+}
+
+/** A tensor saved for a backward pass, as it was when the op ran. */
+export interface SavedTensor {
+  tensor: Tensor;
+  storage: object;
+  version: number;
+}
+
+// ---- version counters --------------------------------------------------------------------------
+//
+// As in PyTorch, each storage has a version that every in-place write increments (an optimizer
+// step, or an in-place kernel). An op records the versions of the tensors its backward reads; a
+// tensor whose storage was replaced (`assign`) or written since fails the check in backward().
+
+const storageVersions = new WeakMap<object, number>();
+
+/** The number of in-place writes to `storage` so far. */
+export function versionOf(storage: object): number {
+  return storageVersions.get(storage) ?? 0;
+}
+
+/**
+ * Marks `tensor`'s values as changed in place (call it from every in-place write: an optimizer
+ * step, an in-place kernel), so that a backward pass that saved them throws instead of using the
+ * new values.
+ */
+export function bumpVersion(tensor: Tensor): void {
+  const storage = tensor.storage;
+  storageVersions.set(storage, versionOf(storage) + 1);
+}
+
+/**
+ * Throws PyTorch's error for an in-place change of a leaf that requires a gradient while the
+ * graph is being recorded (it would be invisible to autograd). Call it from every in-place op.
+ */
+export function checkInPlace(op: string, tensor: Tensor): void {
+  if (!gradEnabled) return;
+  if (tensor.requiresGrad && tensor.node === null) {
+    throw new Error(
+      `${op}: a leaf tensor that requires grad (shape ${fmtShape(tensor.shape)}) is being ` +
+        `changed in place outside noGrad(); autograd cannot see the change. Do it inside ` +
+        `{ using _ = noGrad(); ... } (as an optimizer step does), or work on t.detach()`,
+    );
+  }
+  if (tensor.requiresGrad) {
+    throw new Error(
+      `${op}: this tensor of shape ${fmtShape(tensor.shape)} was computed by ` +
+        `"${tensor.node!.op}" and is part of the graph; an in-place change would not be ` +
+        `recorded. Make a new tensor instead (y = ...), or change t.detach()`,
+    );
+  }
+}
+
+function snapshot(tensors: Tensor[]): SavedTensor[] {
+  return tensors.map((tensor) => {
+    const storage = tensor.storage;
+    return { tensor, storage, version: versionOf(storage) };
+  });
+}
+
+/** Throws if a tensor saved by `node` was changed in place after the op ran. */
+function checkSaved(node: GradNode): void {
+  for (const [k, saved] of (node.saved ?? []).entries()) {
+    const { tensor } = saved;
+    if (tensor.isDisposed) continue;
+    const storage = tensor.storage;
+    const now = versionOf(storage);
+    if (storage === saved.storage && now === saved.version) continue;
+    const what = tensor.node
+      ? `the output of "${tensor.node.op}"`
+      : tensor.requiresGrad
+      ? "a leaf that requires grad (a parameter?)"
+      : "a tensor";
+    const index = node.inputs.indexOf(tensor);
+    throw new Error(
+      `backward: a tensor needed for the gradient of "${node.op}" has been modified in place ` +
+        `since "${node.op}" used it: ${index >= 0 ? `input ${index}` : `saved tensor ${k}`} of ` +
+        `shape ${fmtShape(tensor.shape)}, ${what}` +
+        (storage === saved.storage
+          ? ` (version ${now}, expected ${saved.version})`
+          : ` (its values were replaced by assign or loadStateDict)`) +
+        `. Change it only after backward() (zeroGrad, backward, step), or compute the loss ` +
+        `again after the change`,
+    );
+  }
 }
 
 let gradEnabled = true;
@@ -68,16 +183,19 @@ export function withNoGrad<T>(fn: () => T): T {
 /**
  * Records how `out` was made, when any input requires a gradient and recording is on. Each op
  * calls this right after computing its forward result, with its backward rule beside it.
+ * `saved` lists the tensors whose values the backward rule reads (all inputs unless the op says
+ * otherwise: `add` reads none), checked against in-place changes when backward() runs.
  */
 export function record(
   op: string,
   out: Tensor,
   inputs: Tensor[],
   backward: (grad: Tensor) => (Tensor | null)[],
+  saved: Tensor[] = inputs,
 ): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, backward };
+    out.node = { op, inputs, backward, saved: snapshot(saved) };
   }
   return out;
 }
@@ -117,8 +235,15 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
   }
 
   // 2. Walk from the root back to the leaves, summing the gradient contributions of every use.
+  //    Memory is given back as the walk goes, without waiting for the garbage collector: the
+  //    values of an intermediate tensor are released once its own backward rule has run (every
+  //    rule that reads it ran before: they come later in `order`), unless the graph is retained,
+  //    and every tensor made by the backward rules is released at the end but the gradients.
   const previous = gradEnabled;
+  const previousList = madeInBackward.list;
+  const made: Tensor[] = [];
   gradEnabled = false;
+  madeInBackward.list = made;
   try {
     const grads = new Map<Tensor, Tensor>([[root, gradient]]);
     // Intermediate gradients are needed only until they have been passed on. Their storage is
@@ -140,7 +265,10 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
       const node = tensor.node;
       if (!node || tensor.retainsGrad) {
         const previousGrad = tensor.grad;
-        tensor.grad = previousGrad ? previousGrad.add(grad) : grad;
+        // A gradient already kept elsewhere (add's backward hands one tensor to both inputs)
+        // gets a handle of its own, so that releasing one `.grad` leaves the other intact.
+        const own = kept.has(grad) ? grad.detach() : grad;
+        tensor.grad = previousGrad ? previousGrad.add(grad) : own;
         kept.add(tensor.grad);
       }
       if (!node) {
@@ -154,8 +282,13 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
             `{ retainGraph: true } to the first backward() if you need to go back twice.`,
         );
       }
+      checkSaved(node);
       const inputGrads = node.backward(grad);
-      if (!options.retainGraph) node.backward = null;
+      if (!options.retainGraph) {
+        node.backward = null;
+        if (tensor !== root && !tensor.retainsGrad) tensor.releaseBy("backward");
+        for (const temporary of node.temporaries ?? []) temporary.releaseBy("backward");
+      }
       // Gradients that were computed but not kept as they are: released once all are placed.
       const spent: Tensor[] = [grad];
       node.inputs.forEach((input, k) => {
@@ -185,7 +318,9 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
       });
       for (const t of spent) release(t);
     }
+    for (const t of made) if (!kept.has(t)) t.dispose();
   } finally {
     gradEnabled = previous;
+    madeInBackward.list = previousList;
   }
 }

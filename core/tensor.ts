@@ -9,7 +9,13 @@
  *
  * @module
  */
-import { type BackwardOptions, type GradNode, runBackward } from "./autograd.ts";
+import {
+  type BackwardOptions,
+  checkInPlace,
+  type GradNode,
+  madeInBackward,
+  runBackward,
+} from "./autograd.ts";
 import { getBackend, type Storage } from "./backend.ts";
 import type { Device, DType, TypedArray } from "./dtype.ts";
 import { fmtShape, numel, type Shape } from "./shape.ts";
@@ -50,6 +56,8 @@ export class Tensor {
   retainsGrad = false;
   #storage: Storage;
   #disposed = false;
+  /** Why the values were given back, for the error a later use gets. */
+  #releasedBy: "dispose" | "backward" | "zeroGrad" = "dispose";
 
   /** Wraps backend storage. Use `tensor()`, `zeros()` and friends to make tensors. */
   constructor(storage: Storage, shape: Shape, dtype: DType) {
@@ -64,13 +72,12 @@ export class Tensor {
     this.dtype = dtype;
     storage.refs++;
     if (!storage.gcManaged) finalizer.register(this, storage, this);
+    madeInBackward.list?.push(this);
   }
 
   /** The backend storage (for kernels and backends; users read values with `data()`). */
   get storage(): Storage {
-    if (this.#disposed) {
-      throw new Error(`this tensor of shape ${fmtShape(this.shape)} was disposed and is unusable`);
-    }
+    if (this.#disposed) throw new Error(releasedMessage(this.shape, this.#releasedBy));
     return this.#storage;
   }
 
@@ -84,9 +91,22 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** The number of elements. */
-  get size(): number {
-    return this.#storage.length;
+  /**
+   * The shape, as PyTorch's `x.size()`; `x.size(dim)` is the size of one dimension (negative
+   * counts from the end). The number of elements is {@link numel}.
+   */
+  size(): readonly number[];
+  size(dim: number): number;
+  size(dim?: number): readonly number[] | number {
+    if (dim === undefined) return this.shape;
+    const ndim = this.shape.length;
+    if (!Number.isInteger(dim) || dim < -ndim || dim >= ndim) {
+      throw new RangeError(
+        `size: dimension ${dim} is out of range for a tensor of shape ${fmtShape(this.shape)} ` +
+          `(expected ${-ndim} to ${ndim - 1})`,
+      );
+    }
+    return this.shape[dim < 0 ? dim + ndim : dim];
   }
 
   /** The number of elements (PyTorch's name). */
@@ -104,6 +124,7 @@ export class Tensor {
    * identity: what optimizers and `loadStateDict` use to update parameters in place.
    */
   assign(source: Tensor): this {
+    checkInPlace("assign", this);
     if (
       source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])
     ) {
@@ -149,6 +170,17 @@ export class Tensor {
     releaseStorage(this.#storage);
   }
 
+  /**
+   * Gives the storage back on behalf of the framework: `backward()` releases the intermediate
+   * results it has gone through, `optimizer.zeroGrad()` the old gradients. A later use of the
+   * tensor gets an error that says which released it and how to keep it.
+   */
+  releaseBy(by: "backward" | "zeroGrad"): void {
+    if (this.#disposed) return;
+    this.#releasedBy = by;
+    this.dispose();
+  }
+
   /** Whether {@link dispose} was called. */
   get isDisposed(): boolean {
     return this.#disposed;
@@ -175,10 +207,10 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) {
+    if (this.numel() !== 1) {
       throw new Error(
         `item: only a tensor with one element can be converted to a number, ` +
-          `this one has shape ${fmtShape(this.shape)} (${this.size} elements)`,
+          `this one has shape ${fmtShape(this.shape)} (${this.numel()} elements)`,
       );
     }
     return (await this.data())[0];
@@ -209,7 +241,7 @@ export class Tensor {
       );
     }
     if (gradient === undefined) {
-      if (this.size !== 1) {
+      if (this.numel() !== 1) {
         throw new Error(
           `backward: a gradient can be created implicitly only for a scalar output; this ` +
             `tensor has shape ${fmtShape(this.shape)}. Pass the gradient explicitly: ` +
@@ -362,7 +394,7 @@ export class Tensor {
   tanh(): Tensor {
     return ew.tanh(this);
   }
-  /** Gaussian error linear unit, `x * Phi(x)`. */
+  /** Gaussian error linear unit, `x * Phi(x)` (see `F.gelu` for the tanh approximation). */
   gelu(): Tensor {
     return ew.gelu(this);
   }
@@ -405,13 +437,20 @@ export class Tensor {
   min(dim?: number | number[], keepdim = false): Tensor {
     return red.min(this, dim, keepdim);
   }
-  /** Variance over `dim`; unbiased (divides by n - 1) unless `correction` is 0. */
-  var(dim?: number | number[], options: { keepdim?: boolean; correction?: number } = {}): Tensor {
-    return red.variance(this, dim, options);
+  /**
+   * Variance over `dim` (all when omitted); unbiased (divides by n - 1) unless
+   * `{ unbiased: false }` or `{ correction: 0 }`: `x.var(1, { unbiased: false })`.
+   */
+  var(...args: [dim?: number | number[] | red.VarianceOptions, options?: red.VarianceOptions]) {
+    return red.variance(this, ...args);
   }
-  /** Standard deviation over `dim`; unbiased unless `correction` is 0. */
-  std(dim?: number | number[], options: { keepdim?: boolean; correction?: number } = {}): Tensor {
-    return red.std(this, dim, options);
+  /** Standard deviation over `dim`; unbiased unless `{ unbiased: false }` (see {@link var}). */
+  std(...args: [dim?: number | number[] | red.VarianceOptions, options?: red.VarianceOptions]) {
+    return red.std(this, ...args);
+  }
+  /** The cumulative sum along `dim`: `out[i] = x[0] + ... + x[i]`. */
+  cumsum(dim: number): Tensor {
+    return red.cumsum(this, dim);
   }
   /** `log(sum(exp(this)))` over `dim`, computed without overflow. */
   logsumexp(dim: number | number[], keepdim = false): Tensor {
@@ -439,6 +478,18 @@ export class Tensor {
   /** `log(softmax(this))` along `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     return red.logSoftmax(this, dim);
+  }
+  /** Sorted values and their indices along a dimension (see {@link sorting.sort}). */
+  sort(...options: [options?: sorting.SortOptions]): sorting.SortResult {
+    return sorting.sort(this, ...options);
+  }
+  /** The `k` largest (or smallest) entries and their indices (see {@link sorting.topk}). */
+  topk(k: number, ...options: [options?: sorting.TopkOptions]): sorting.SortResult {
+    return sorting.topk(this, k, ...options);
+  }
+  /** The `k`-th smallest entry (from 1) and its index (see {@link sorting.kthvalue}). */
+  kthvalue(k: number, ...options: [options?: sorting.KthvalueOptions]): sorting.SortResult {
+    return sorting.kthvalue(this, k, ...options);
   }
 
   // ---- shapes --------------------------------------------------------------------------------
@@ -498,18 +549,6 @@ export class Tensor {
   gather(dim: number, index: Tensor): Tensor {
     return sh.gather(this, dim, index);
   }
-  /** Sorted values and their indices along a dimension (see {@link sorting.sort}). */
-  sort(...options: [options?: sorting.SortOptions]): sorting.SortResult {
-    return sorting.sort(this, ...options);
-  }
-  /** The `k` largest (or smallest) entries and their indices (see {@link sorting.topk}). */
-  topk(k: number, ...options: [options?: sorting.TopkOptions]): sorting.SortResult {
-    return sorting.topk(this, k, ...options);
-  }
-  /** The `k`-th smallest entry (from 1) and its index (see {@link sorting.kthvalue}). */
-  kthvalue(k: number, ...options: [options?: sorting.KthvalueOptions]): sorting.SortResult {
-    return sorting.kthvalue(this, k, ...options);
-  }
 
   // ---- linear algebra ------------------------------------------------------------------------
 
@@ -517,6 +556,22 @@ export class Tensor {
   matmul(other: Tensor): Tensor {
     return matmul(this, other);
   }
+}
+
+/** The error for a use of released storage, with the way to keep the values. */
+function releasedMessage(shape: readonly number[], by: "dispose" | "backward" | "zeroGrad") {
+  const what = `this tensor of shape ${fmtShape(shape)}`;
+  if (by === "backward") {
+    return `${what} is an intermediate result whose values backward() released to save ` +
+      `memory (as PyTorch frees its graph). To keep it: read it before backward(), keep ` +
+      `"const kept = t.detach()" made before backward(), or pass { retainGraph: true } to ` +
+      `backward()`;
+  }
+  if (by === "zeroGrad") {
+    return `${what} is a gradient that zeroGrad() released. Read it before zeroGrad(), or keep ` +
+      `a copy made before: "const kept = p.grad.clone()"`;
+  }
+  return `${what} was disposed and is unusable`;
 }
 
 /** Turns a flat array into nested arrays of the given shape. */
@@ -535,3 +590,14 @@ function nest(values: ArrayLike<number>, shape: readonly number[]): NestedArray 
   };
   return build(0, 0);
 }
+
+// `x.size` used as a number (`count + p.size`, from the days when it was the element count, or
+// from NumPy's habit) would silently give NaN or a string: say where the count went instead.
+Object.defineProperty(Tensor.prototype.size, Symbol.toPrimitive, {
+  value: () => {
+    throw new TypeError(
+      "size: x.size is a method, PyTorch's shape (x.size(), x.size(0)); for the number of " +
+        "elements use x.numel()",
+    );
+  },
+});

@@ -109,9 +109,9 @@ export async function gradcheck(
   let checked = 0;
   for (const [k, t] of inputs.entries()) {
     if (!t.requiresGrad) continue;
-    const analytic = t.grad ? t.grad.dataSync() : new Float64Array(t.size);
+    const analytic = t.grad ? t.grad.dataSync() : new Float64Array(t.numel());
     const values = t.storage as unknown as { data: TypedArray };
-    for (let i = 0; i < t.size; i++) {
+    for (let i = 0; i < t.numel(); i++) {
       const original = values.data[i];
       values.data[i] = original + eps;
       const plus = objective();

@@ -40,7 +40,7 @@ Deno.test("tensor from nested arrays, flat arrays with a shape, typed arrays and
   assert.equal(await s.item(), 3.5);
   const labels = tensor([0, 2, 1], { dtype: "int32" });
   assert.ok((await labels.data()) instanceof Int32Array);
-  assert.equal(tensor([[]]).size, 0);
+  assert.equal(tensor([[]]).numel(), 0);
 });
 
 Deno.test("tensor copies its input: changing the source array later changes nothing", async () => {
@@ -73,7 +73,7 @@ Deno.test("arange like torch.arange: integers give int32, fractions float32", as
   assert.deepEqual(await list(arange(0, 1, 0.25)), [0, 0.25, 0.5, 0.75]);
   assert.equal(arange(0, 1, 0.25).dtype, "float32");
   assert.equal(arange(3, undefined, 1, { dtype: "float64" }).dtype, "float64");
-  assert.equal(arange(0).size, 0);
+  assert.equal(arange(0).numel(), 0);
 });
 
 Deno.test("linspace includes both ends; eye is the identity", async () => {

@@ -135,7 +135,7 @@ async function runCase(c: OpCase, seed: number): Promise<Float32Array[]> {
   });
   const out = c.fn(...inputs);
   // A fixed, uneven upstream gradient, so that every output element matters differently.
-  const probe = tensor(Array.from(randomF32(random, out.size)), { shape: [...out.shape] });
+  const probe = tensor(Array.from(randomF32(random, out.numel())), { shape: [...out.shape] });
   out.mul(probe).sum().backward();
   const results = [await out.data() as Float32Array];
   for (const input of inputs) {

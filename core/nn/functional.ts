@@ -24,7 +24,8 @@ import * as ew from "../ops/elementwise.ts";
 import * as red from "../ops/reduce.ts";
 
 import { matmulTransposed } from "../ops/matmul.ts";
-import { checkOptions } from "../options.ts";
+import { checkArgCount, checkOptions } from "../options.ts";
+import { checkBias } from "../ops/conv.ts";
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from "../ops/conv.ts";
 export type { Conv2dOptions, Pair, PoolOptions, WindowOptions } from "../ops/conv.ts";
 
@@ -64,6 +65,8 @@ function checkSameDevice(op: string, a: Tensor, b: Tensor, what: string): void {
  * ```
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkBias("linear", bias);
+  checkArgCount("linear", arguments, 3);
   if (weight.ndim !== 2) {
     throw new Error(
       `linear: the weight must be 2-D [outFeatures, inFeatures], got shape ` +
@@ -125,6 +128,7 @@ export function batchNorm(
   runningVar: Tensor | null,
   options: BatchNormOptions = {},
 ): Tensor {
+  checkOptions("batchNorm", arguments, 3, ["weight", "bias", "training", "momentum", "eps"]);
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (input.ndim < 2) {
     throw new Error(
@@ -150,7 +154,7 @@ export function batchNorm(
   // images. They are kept as [1, C, 1, 1] so that they broadcast against the input.
   const dims = input.shape.map((_, i) => i).filter((i) => i !== 1);
   const statShape = input.shape.map((d, i) => (i === 1 ? d : 1));
-  const count = input.size / channels;
+  const count = input.numel() / channels;
   let mean: Tensor;
   let variance: Tensor;
   let fused: ReturnType<typeof batchNormTrainFused> = null;
@@ -217,9 +221,9 @@ function batchNormTrainFused(
   if (!backend.batchNormTrain || !backend.batchNormTrainBackward) return null;
   const params = [weight, bias].filter((p): p is Tensor => p !== null);
   const sameKind = (p: Tensor) => p.dtype === "float32" && p.device === input.device;
-  if (input.dtype !== "float32" || input.size === 0 || !params.every(sameKind)) return null;
+  if (input.dtype !== "float32" || input.numel() === 0 || !params.every(sameKind)) return null;
   const [n, c] = input.shape;
-  const geom = { n, c, spatial: input.size / (n * c), eps };
+  const geom = { n, c, spatial: input.numel() / (n * c), eps };
   const result = backend.batchNormTrain(
     input.storage,
     weight?.storage ?? null,
@@ -270,6 +274,7 @@ function batchNormTrainFused(
  * ```
  */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
+  checkArgCount("dropout", arguments, 3, "there is no in-place dropout: write x = F.dropout(x)");
   if (!(p >= 0 && p <= 1)) {
     throw new Error(`dropout: probability has to be between 0 and 1, but got ${p}`);
   }
@@ -286,6 +291,7 @@ export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
 
 /** `max(x, 0)`. */
 export function relu(input: Tensor): Tensor {
+  checkArgCount("relu", arguments, 1, "there is no in-place relu: write x = F.relu(x)");
   return ew.relu(input);
 }
 
@@ -304,9 +310,60 @@ export function tanh(input: Tensor): Tensor {
   return ew.tanh(input);
 }
 
-/** GELU, `x * Phi(x)` with the exact normal CDF (PyTorch's default). */
-export function gelu(input: Tensor): Tensor {
+/** Options of {@link gelu}. */
+export interface GeluOptions {
+  /** `"none"` (the default): the exact `x * Phi(x)`; `"tanh"`: the tanh approximation. */
+  approximate?: "none" | "tanh";
+}
+
+/**
+ * GELU, `x * Phi(x)` with the exact normal CDF (PyTorch's default), or with
+ * `{ approximate: "tanh" }` the approximation `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715
+ * x^3)))` that GPT-2 and BERT used.
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from "../../mod.ts";
+ * const y = F.gelu(tensor([1]), { approximate: "tanh" });
+ * console.assert(Math.abs((await y.item()) - 0.8412) < 1e-4);
+ * ```
+ */
+export function gelu(input: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptions("gelu", arguments, 1, ["approximate"]);
+  const { approximate = "none" } = options;
+  if (approximate === "tanh") return ew.geluTanh(input);
+  if (approximate !== "none") {
+    throw new Error(
+      `gelu: approximate must be "none" or "tanh", got ${JSON.stringify(approximate)}`,
+    );
+  }
   return ew.gelu(input);
+}
+
+/** Options of {@link elu}. */
+export interface EluOptions {
+  /** The value `alpha * (exp(x) - 1)` tends to for very negative x (default 1). */
+  alpha?: number;
+}
+
+/**
+ * ELU: `x` where `x > 0`, `alpha * (exp(x) - 1)` elsewhere: smooth at 0 (for alpha 1), and its
+ * negative outputs pull the mean activation towards 0.
+ *
+ * @example
+ * ```ts
+ * import { F, tensor } from "../../mod.ts";
+ * const y = F.elu(tensor([-1, 2]));
+ * console.assert(Math.abs((await y.toArray() as number[])[0] - (Math.exp(-1) - 1)) < 1e-6);
+ * ```
+ */
+export function elu(input: Tensor, options: EluOptions = {}): Tensor {
+  checkOptions("elu", arguments, 1, ["alpha"]);
+  const { alpha = 1 } = options;
+  if (typeof alpha !== "number" || !Number.isFinite(alpha)) {
+    throw new TypeError(`elu: alpha must be a finite number, got ${alpha}`);
+  }
+  return ew.elu(input, alpha);
 }
 
 /** `exp(x) / sum(exp(x))` along `dim`: probabilities that sum to 1. */
@@ -353,6 +410,7 @@ function checkSameShape(op: string, input: Tensor, target: Tensor): void {
  * ```
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("mseLoss", arguments, 2, ["reduction"]);
   checkSameShape("mseLoss", input, target);
   const diff = input.sub(target);
   return reduce("mseLoss", diff.mul(diff), options.reduction ?? "mean");
@@ -360,6 +418,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
 
 /** Mean absolute error, `mean(|input - target|)`. Shapes must match exactly. */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  checkOptions("l1Loss", arguments, 2, ["reduction"]);
   checkSameShape("l1Loss", input, target);
   return reduce("l1Loss", input.sub(target).abs(), options.reduction ?? "mean");
 }
@@ -480,6 +539,7 @@ export function nllLoss(
   targets: Tensor,
   options: NllLossOptions = {},
 ): Tensor {
+  checkOptions("nllLoss", arguments, 2, ["weight", "reduction"]);
   const weight = options.weight ?? null;
   checkClassTargets("nllLoss", logProbs, targets, weight);
   const { losses, exampleWeights } = pickedLosses(logProbs, targets, weight);
@@ -509,6 +569,7 @@ export function crossEntropy(
   targets: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
+  checkOptions("crossEntropy", arguments, 2, ["weight", "reduction", "labelSmoothing"]);
   const weight = options.weight ?? null;
   const smoothing = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? "mean";
@@ -556,6 +617,7 @@ export function binaryCrossEntropyWithLogits(
   options: BceWithLogitsOptions = {},
 ): Tensor {
   const op = "binaryCrossEntropyWithLogits";
+  checkOptions(op, arguments, 2, ["weight", "reduction", "posWeight"]);
   checkSameShape(op, logits, targets);
   const posWeight = options.posWeight ?? null;
   const losses = bceWithLogitsElementwise(logits, targets, posWeight);

@@ -13,6 +13,7 @@ import type { Tensor } from "../tensor.ts";
 import * as F from "./functional.ts";
 import * as init from "./init.ts";
 import { Module, Parameter } from "./module.ts";
+import { checkArgCount, checkOptions } from "../options.ts";
 
 // ---- fully connected and convolution -------------------------------------------------------
 
@@ -52,6 +53,7 @@ export class Linear extends Module {
    */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions("Linear", arguments, 2, ["bias"]);
     checkSizes("Linear", { inFeatures, outFeatures });
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
@@ -152,6 +154,7 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
+    checkOptions("Conv2d", arguments, 3, ["stride", "padding", "dilation", "groups", "bias"]);
     checkSizes("Conv2d", { inChannels, outChannels });
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -230,6 +233,7 @@ export class MaxPool2d extends Module {
    */
   constructor(kernelSize: Pair, options: F.PoolOptions = {}) {
     super();
+    checkOptions("MaxPool2d", arguments, 1, ["stride", "padding", "dilation"]);
     this.kernelSize = kernelSize;
     this.options = { ...options };
   }
@@ -259,6 +263,7 @@ export class AvgPool2d extends Module {
    */
   constructor(kernelSize: Pair, options: F.PoolOptions = {}) {
     super();
+    checkOptions("AvgPool2d", arguments, 1, ["stride", "padding", "dilation"]);
     this.kernelSize = kernelSize;
     this.options = { ...options };
   }
@@ -348,6 +353,12 @@ abstract class BatchNorm extends Module {
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
+    checkOptions(this.constructor.name, arguments, 1, [
+      "eps",
+      "momentum",
+      "affine",
+      "trackRunningStats",
+    ]);
     checkSizes(this.constructor.name, { numFeatures });
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
@@ -530,11 +541,55 @@ export class Tanh extends Module {
   }
 }
 
-/** GELU, `x * Phi(x)`. */
+/** GELU, `x * Phi(x)`; `new nn.GELU({ approximate: "tanh" })` for the tanh approximation. */
 export class GELU extends Module {
+  /** `"none"` (exact) or `"tanh"`. */
+  readonly approximate: "none" | "tanh";
+
+  /**
+   * Creates the layer.
+   * @param options `approximate: "tanh"` for the tanh approximation (default `"none"`)
+   */
+  constructor(options: F.GeluOptions = {}) {
+    super();
+    checkOptions("GELU", arguments, 0, ["approximate"]);
+    this.approximate = options.approximate ?? "none";
+  }
+
   /** Applies the layer to `input`. */
   forward(input: Tensor): Tensor {
-    return F.gelu(input);
+    return F.gelu(input, { approximate: this.approximate });
+  }
+
+  /** The settings that `toString()` shows. */
+  override extraRepr(): string {
+    return this.approximate === "none" ? "" : `approximate="${this.approximate}"`;
+  }
+}
+
+/** ELU: `x` where positive, `alpha * (exp(x) - 1)` elsewhere. */
+export class ELU extends Module {
+  /** The scale of the negative part. */
+  readonly alpha: number;
+
+  /**
+   * Creates the layer.
+   * @param options `alpha`, the scale of the negative part (default 1)
+   */
+  constructor(options: F.EluOptions = {}) {
+    super();
+    checkOptions("ELU", arguments, 0, ["alpha"]);
+    this.alpha = options.alpha ?? 1;
+  }
+
+  /** Applies the layer to `input`. */
+  forward(input: Tensor): Tensor {
+    return F.elu(input, { alpha: this.alpha });
+  }
+
+  /** The settings that `toString()` shows. */
+  override extraRepr(): string {
+    return `alpha=${this.alpha}`;
   }
 }
 
@@ -650,6 +705,7 @@ export class CrossEntropyLoss extends Module {
    */
   constructor(options: F.CrossEntropyOptions = {}) {
     super();
+    checkOptions("CrossEntropyLoss", arguments, 0, ["weight", "reduction", "labelSmoothing"]);
     this.options = { ...options };
   }
 
@@ -673,6 +729,7 @@ export class NLLLoss extends Module {
    */
   constructor(options: F.NllLossOptions = {}) {
     super();
+    checkOptions("NLLLoss", arguments, 0, ["weight", "reduction"]);
     this.options = { ...options };
   }
 
@@ -696,6 +753,7 @@ export class MSELoss extends Module {
    */
   constructor(options: F.LossOptions = {}) {
     super();
+    checkOptions("MSELoss", arguments, 0, ["reduction"]);
     this.options = { ...options };
   }
 
@@ -719,6 +777,7 @@ export class L1Loss extends Module {
    */
   constructor(options: F.LossOptions = {}) {
     super();
+    checkOptions("L1Loss", arguments, 0, ["reduction"]);
     this.options = { ...options };
   }
 
@@ -742,6 +801,7 @@ export class BCEWithLogitsLoss extends Module {
    */
   constructor(options: F.BceWithLogitsOptions = {}) {
     super();
+    checkOptions("BCEWithLogitsLoss", arguments, 0, ["weight", "reduction", "posWeight"]);
     this.options = { ...options };
   }
 

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { record } from "../autograd.ts";
+import { ownedByGraph, record } from "../autograd.ts";
 import { type Conv2dGeometry, getBackend } from "../backend.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
@@ -21,6 +21,7 @@ import { add } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
 import { max, mean } from "./reduce.ts";
 import { cat, reshape } from "./shape.ts";
+import { checkArgCount, checkOptions } from "../options.ts";
 
 /** A size given as one number for both directions or as `[height, width]`. */
 export type Pair = number | [number, number];
@@ -107,6 +108,21 @@ export function unfold(x: Tensor, geom: Conv2dGeometry): Tensor {
   ]);
 }
 
+/**
+ * Checks that a bias argument is a tensor or null: an options object there means the bias was
+ * left out (`conv2d(x, w, { stride: 2 })` for `conv2d(x, w, null, { stride: 2 })`).
+ */
+export function checkBias(op: string, bias: unknown): void {
+  if (bias === undefined || bias === null || bias instanceof Tensor) return;
+  const isObject = typeof bias === "object" && !Array.isArray(bias);
+  throw new TypeError(
+    `${op}: the third argument is the bias (a tensor, or null for none), got ` +
+      (isObject
+        ? `an options object; pass the bias first: ${op}(input, weight, null, { ... })`
+        : `${Array.isArray(bias) ? "an array" : typeof bias}; make it a tensor with tensor(...)`),
+  );
+}
+
 /** Options of {@link conv2d}. */
 export interface Conv2dOptions extends WindowOptions {
   /** Split channels into groups that are convolved separately (depthwise when = channels). */
@@ -124,6 +140,8 @@ export function conv2d(
   bias?: Tensor | null,
   options: Conv2dOptions = {},
 ): Tensor {
+  checkOptions("conv2d", arguments, 3, ["stride", "padding", "dilation", "groups"]);
+  checkBias("conv2d", bias);
   const groups = options.groups ?? 1;
   if (weight.ndim !== 4) {
     throw new Error(
@@ -154,9 +172,13 @@ export function conv2d(
   const { n, outH, outW } = geom;
   const patch = groupChannels * kernelH * kernelW;
   // [n, groups, patch, L] columns against [groups, outPerGroup, patch] kernels.
-  const columns = reshape(unfold(input, geom), [n, groups, patch, outH * outW]);
+  const unfolded = unfold(input, geom);
+  const columns = reshape(unfolded, [n, groups, patch, outH * outW]);
   const kernels = reshape(weight, [groups, outChannels / groups, patch]);
-  let out = reshape(matmul(kernels, columns), [n, outChannels, outH, outW]);
+  // The columns are read by the product's backward; when the input needs no gradient they are
+  // no part of the graph, so the product's node releases them.
+  const product = ownedByGraph(matmul(kernels, columns), unfolded, columns);
+  let out = reshape(product, [n, outChannels, outH, outW]);
   if (bias) out = add(out, reshape(bias, [outChannels, 1, 1]));
   return out;
 }
@@ -208,6 +230,7 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
  * straight there; it gives the same numbers, faster.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  checkOptions("maxPool2d", arguments, 2, ["stride", "padding", "dilation"]);
   const backend = getBackend(x.device);
   if (backend.maxPool2d && backend.maxPool2dBackward && x.dtype === "float32") {
     const geom = poolGeometry("maxPool2d", x, kernelSize, options, -Infinity);
@@ -216,13 +239,14 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
     const out = new Tensor(values, shape, x.dtype);
     // Where each window's maximum was (a flat index within its channel), kept for backward.
     const winners = new Tensor(indices, shape, "int32");
-    return record("maxPool2d", out, [x], (grad) => [
+    record("maxPool2d", out, [x], (grad) => [
       new Tensor(
         backend.maxPool2dBackward!(grad.storage, winners.storage, grad.dtype, geom),
         x.shape,
         grad.dtype,
       ),
     ]);
+    return ownedByGraph(out, winners);
   }
   const { windows } = poolWindows("maxPool2d", x, kernelSize, options, -Infinity);
   return max(windows, 2);
@@ -230,6 +254,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
 
 /** Average pooling: the mean of each window (padding counts as zeros, as in PyTorch). */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  checkOptions("avgPool2d", arguments, 2, ["stride", "padding", "dilation"]);
   const { windows } = poolWindows("avgPool2d", x, kernelSize, options, 0);
   return mean(windows, 2);
 }
@@ -240,6 +265,7 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
  * `floor(i*H/out) .. ceil((i+1)*H/out)` as PyTorch does.
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  checkArgCount("adaptiveAvgPool2d", arguments, 2);
   const [outH, outW] = pair("adaptiveAvgPool2d", "output size", outputSize, 1);
   if (x.ndim !== 4) {
     throw new Error(

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { record } from "../autograd.ts";
+import { record, withNoGrad } from "../autograd.ts";
 import { getBackend } from "../backend.ts";
 import { type DType, isFloat, promoteTypes } from "../dtype.ts";
 import { broadcastShapes, broadcastStrides, fmtShape, sameShape, type Shape } from "../shape.ts";
@@ -49,7 +49,7 @@ export function unaryKernel(op: UnaryOp, x: Tensor, params: number[] = []): Tens
   if (x.dtype === "int32" && !row.int) {
     throw new TypeError(`${op}: expected a float tensor, got int32 (convert it with .float())`);
   }
-  const storage = getBackend(x.device).unary(op, x.storage, x.size, x.dtype, params);
+  const storage = getBackend(x.device).unary(op, x.storage, x.numel(), x.dtype, params);
   return new Tensor(storage, x.shape, x.dtype);
 }
 
@@ -93,28 +93,30 @@ function checkFloat(op: string, x: Tensor): void {
 export function add(a: Tensor, b: TensorLike): Tensor {
   if (typeof b === "number" && (a.dtype !== "int32" || Number.isInteger(b))) {
     const out = unaryKernel("addScalar", a, [b]);
-    return record("add", out, [a], (grad) => [grad]);
+    return record("add", out, [a], (grad) => [grad], []);
   }
   const other = asTensor(b, a);
   const out = binaryKernel("add", a, other);
+  // The gradient of a sum needs no input values: nothing is saved (changing a or b in place
+  // before backward() is allowed, as in PyTorch).
   return record("add", out, [a, other], (grad) => [
     sumToShape(grad, a.shape),
     sumToShape(grad, other.shape),
-  ]);
+  ], []);
 }
 
 /** `a - b`, broadcasting. */
 export function sub(a: Tensor, b: TensorLike): Tensor {
   if (typeof b === "number" && (a.dtype !== "int32" || Number.isInteger(b))) {
     const out = unaryKernel("addScalar", a, [-b]);
-    return record("sub", out, [a], (grad) => [grad]);
+    return record("sub", out, [a], (grad) => [grad], []);
   }
   const other = asTensor(b, a);
   const out = binaryKernel("sub", a, other);
   return record("sub", out, [a, other], (grad) => [
     sumToShape(grad, a.shape),
     sumToShape(neg(grad), other.shape),
-  ]);
+  ], []);
 }
 
 /** `a * b`, broadcasting. */
@@ -220,28 +222,37 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   });
 }
 
-/** Elementwise maximum; at ties the gradient goes to `a`. */
+/**
+ * The share of the gradient of `maximum(a, b)` (or `minimum`, with `lt`) that goes to `a`: all
+ * of it where `a` won, none where `b` won, and half at a tie, as PyTorch splits it (a tie has
+ * no derivative; half each is the average of the two one-sided ones).
+ */
+function winnerShare(won: Tensor, a: Tensor, b: Tensor): Tensor {
+  return add(won, mul(eq(a, b), 0.5));
+}
+
+/** Elementwise maximum; at ties each side gets half the gradient (as PyTorch). */
 export function maximum(a: Tensor, b: TensorLike): Tensor {
   const other = asTensor(b, a);
   const out = binaryKernel("maximum", a, other);
   return record("maximum", out, [a, other], (grad) => {
-    const pickA = ge(a, other);
+    const shareA = winnerShare(gt(a, other), a, other);
     return [
-      sumToShape(mul(grad, pickA), a.shape),
-      sumToShape(mul(grad, subFrom(1, pickA)), other.shape),
+      sumToShape(mul(grad, shareA), a.shape),
+      sumToShape(mul(grad, subFrom(1, shareA)), other.shape),
     ];
   });
 }
 
-/** Elementwise minimum; at ties the gradient goes to `a`. */
+/** Elementwise minimum; at ties each side gets half the gradient (as PyTorch). */
 export function minimum(a: Tensor, b: TensorLike): Tensor {
   const other = asTensor(b, a);
   const out = binaryKernel("minimum", a, other);
   return record("minimum", out, [a, other], (grad) => {
-    const pickA = le(a, other);
+    const shareA = winnerShare(lt(a, other), a, other);
     return [
-      sumToShape(mul(grad, pickA), a.shape),
-      sumToShape(mul(grad, subFrom(1, pickA)), other.shape),
+      sumToShape(mul(grad, shareA), a.shape),
+      sumToShape(mul(grad, subFrom(1, shareA)), other.shape),
     ];
   });
 }
@@ -285,6 +296,45 @@ export function tanh(x: Tensor): Tensor {
 export function gelu(x: Tensor): Tensor {
   const out = unaryKernel("gelu", x);
   return record("gelu", out, [x], (grad) => [mul(grad, unaryKernel("geluGrad", x))]);
+}
+
+/** sqrt(2 / pi), the scale inside the tanh approximation of GELU. */
+const GELU_TANH_SCALE = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU's tanh approximation (PyTorch's `approximate="tanh"`, GPT-2's form):
+ * `0.5 * x * (1 + tanh(u))` with `u = sqrt(2/pi) * (x + 0.044715 * x^3)`. Its derivative is
+ * `0.5 * (1 + t) + 0.5 * x * (1 - t^2) * du/dx` with `t = tanh(u)` and
+ * `du/dx = sqrt(2/pi) * (1 + 3 * 0.044715 * x^2)`.
+ */
+export function geluTanh(x: Tensor): Tensor {
+  const { out, t } = withNoGrad(() => {
+    const cube = mul(mul(x, x), x);
+    const t = tanh(mul(add(x, mul(cube, 0.044715)), GELU_TANH_SCALE));
+    return { out: mul(mul(x, 0.5), add(t, 1)), t };
+  });
+  return record("gelu", out, [x], (grad) => {
+    const du = mul(add(mul(mul(x, x), 3 * 0.044715), 1), GELU_TANH_SCALE);
+    const outer = mul(add(t, 1), 0.5);
+    const inner = mul(mul(mul(x, 0.5), subFrom(1, mul(t, t))), du);
+    return [mul(grad, add(outer, inner))];
+  });
+}
+
+/**
+ * ELU: `x` where `x > 0`, `alpha * (exp(x) - 1)` elsewhere. Its derivative is 1 for `x > 0` and
+ * `alpha * exp(x) = out + alpha` elsewhere (PyTorch computes it from the output the same way).
+ * `exp` only ever sees `min(x, 0)`, so a large positive input cannot overflow to Infinity.
+ */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  const { out, positive } = withNoGrad(() => {
+    const positive = gt(x, 0);
+    const negativePart = mul(add(exp(minimum(x, 0)), -1), alpha);
+    return { out: where(positive, x, negativePart), positive };
+  });
+  return record("elu", out, [x], (grad) => [
+    mul(grad, where(positive, 1, add(out, alpha))),
+  ]);
 }
 
 // ---- comparisons (no gradient) -------------------------------------------------------------

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { record } from "../autograd.ts";
+import { ownedByGraph, record } from "../autograd.ts";
 import { getBackend } from "../backend.ts";
 import { promoteTypes } from "../dtype.ts";
 import { broadcastShapes, fmtShape, numel, sameShape } from "../shape.ts";
@@ -131,14 +131,17 @@ export function matmulTransposed(a: Tensor, b: Tensor): Tensor {
         `(${a.shape[a.ndim - 1]} != ${k})`,
     );
   }
-  const rows = a.size / k;
+  const rows = a.numel() / k;
   const a2 = reshape(a, [rows, k]);
-  const out = reshape(matmulRaw(a2, b, false, true), [...a.shape.slice(0, -1), n]);
-  return record("matmul", out, [a, b], (grad) => {
+  const product = matmulRaw(a2, b, false, true);
+  const out = reshape(product, [...a.shape.slice(0, -1), n]);
+  record("matmul", out, [a, b], (grad) => {
     const grad2 = reshape(grad, [rows, n]);
     return [
       a.requiresGrad ? reshape(matmulRaw(grad2, b), a.shape) : null,
       b.requiresGrad ? matmulRaw(grad2, a2, true, false) : null,
     ];
   });
+  // The flattened input and the unshaped product are handles of this op alone.
+  return a2 === a ? ownedByGraph(out, product) : ownedByGraph(out, product, a2);
 }

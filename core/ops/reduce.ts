@@ -9,11 +9,12 @@
  * @module
  */
 import { record, withNoGrad } from "../autograd.ts";
+import { checkOptions } from "../options.ts";
 import { type AxisGeometry, getBackend } from "../backend.ts";
 import { fmtShape, normDim, normDims, numel } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { add, div, eq, exp, log, mul, sqrt, sub, where } from "./elementwise.ts";
-import { clone, expand, reshape, scatterAddAlong, to } from "./shape.ts";
+import { cat, clone, expand, full, narrow, reshape, scatterAddAlong, to } from "./shape.ts";
 
 /** The shape after reducing `dims`: kept as size 1 with `keepdim`, removed otherwise. */
 function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean): number[] {
@@ -36,7 +37,7 @@ export function axisGeometry(shape: readonly number[], first: number, last = fir
 
 /** Runs a backend reduction over `dims` (sorted, unique), returning the keepdim-shaped result. */
 function reduceRaw(op: "sum" | "max" | "min", x: Tensor, dims: number[]): Tensor {
-  if (x.size === 0 && op !== "sum") {
+  if (x.numel() === 0 && op !== "sum") {
     throw new Error(`${op}: cannot reduce an empty tensor of shape ${fmtShape(x.shape)}`);
   }
   // Split the dims into runs of neighbours, and reduce the last run first so that the indices
@@ -114,9 +115,9 @@ export function min(x: Tensor, dim?: number | number[], keepdim = false): Tensor
 }
 
 function argExtreme(op: "argmax" | "argmin", x: Tensor, dim: number | undefined, keepdim: boolean) {
-  if (x.size === 0) throw new Error(`${op}: cannot take the ${op} of an empty tensor`);
+  if (x.numel() === 0) throw new Error(`${op}: cannot take the ${op} of an empty tensor`);
   if (dim === undefined) {
-    const flat = reshape(x, [x.size]);
+    const flat = reshape(x, [x.numel()]);
     return argExtreme(op, flat, 0, false);
   }
   const d = normDim(op, dim, x.ndim);
@@ -135,14 +136,65 @@ export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   return argExtreme("argmin", x, dim, keepdim);
 }
 
+/** Options of {@link variance} and {@link std}, in PyTorch's positional order. */
+export interface VarianceOptions {
+  /** PyTorch's older flag: false divides by n (as `correction: 0`). Default true. */
+  unbiased?: boolean;
+  /** Keep the reduced dimensions with size 1. */
+  keepdim?: boolean;
+  /** Subtracted from the count in the divisor: 1 (the default) is unbiased, 0 biased. */
+  correction?: number;
+}
+
+const VARIANCE_KEYS = ["unbiased", "keepdim", "correction"];
+
 /**
- * Variance over `dim`. `correction` 1 (the default) divides by n - 1 (unbiased, PyTorch's
- * default); 0 divides by n (biased, what batch norm normalizes with).
+ * Reads the arguments of `x.var(...)` / `x.std(...)` (after the tensor): a dim and options,
+ * where `x.var({ unbiased: false })` may leave out the dim.
+ */
+function varianceArgs(
+  op: string,
+  args: unknown[],
+): { dim: number | number[] | undefined; keepdim: boolean; correction: number } {
+  let dim = args[0];
+  let index = 1;
+  if (typeof dim === "object" && dim !== null && !Array.isArray(dim)) {
+    [dim, index] = [undefined, 0];
+  }
+  const options = checkOptions<VarianceOptions>(op, args, index, VARIANCE_KEYS);
+  if (options.unbiased !== undefined && options.correction !== undefined) {
+    throw new Error(
+      `${op}: give unbiased or correction, not both (unbiased: false is correction: 0)`,
+    );
+  }
+  if (options.unbiased !== undefined && typeof options.unbiased !== "boolean") {
+    throw new TypeError(`${op}: unbiased must be true or false, got ${options.unbiased}`);
+  }
+  const correction = options.correction ?? (options.unbiased === false ? 0 : 1);
+  if (typeof correction !== "number" || !(correction >= 0)) {
+    throw new TypeError(`${op}: correction must be a number >= 0, got ${correction}`);
+  }
+  return { dim: dim as number | number[] | undefined, keepdim: !!options.keepdim, correction };
+}
+
+/**
+ * Variance over `dim` (all dimensions when omitted). Unbiased by default (divides by n - 1, as
+ * PyTorch); `{ unbiased: false }` or `{ correction: 0 }` divides by n (biased, what batch norm
+ * normalizes with).
  */
 export function variance(
   x: Tensor,
-  dim?: number | number[],
-  { keepdim = false, correction = 1 }: { keepdim?: boolean; correction?: number } = {},
+  ...args: [dim?: number | number[] | VarianceOptions, options?: VarianceOptions]
+): Tensor {
+  const { dim, keepdim, correction } = varianceArgs("var", args);
+  return varianceOf(x, dim, keepdim, correction);
+}
+
+function varianceOf(
+  x: Tensor,
+  dim: number | number[] | undefined,
+  keepdim: boolean,
+  correction: number,
 ): Tensor {
   const dims = normDims("var", dim, x.ndim);
   const count = dims.reduce((n, d) => n * x.shape[d], 1);
@@ -155,13 +207,41 @@ export function variance(
   return div(sum(mul(centered, centered), dims, keepdim), count - correction);
 }
 
-/** Standard deviation over `dim` (see {@link variance} for `correction`). */
+/**
+ * Standard deviation over `dim` (see {@link variance} for the options). Where the variance is
+ * 0 the gradient is 0, as in PyTorch (the square root's slope is infinite there, but every
+ * value sits on the mean, so no direction is preferred).
+ */
 export function std(
   x: Tensor,
-  dim?: number | number[],
-  options: { keepdim?: boolean; correction?: number } = {},
+  ...args: [dim?: number | number[] | VarianceOptions, options?: VarianceOptions]
 ): Tensor {
-  return sqrt(variance(x, dim, options));
+  const { dim, keepdim, correction } = varianceArgs("std", args);
+  const v = varianceOf(x, dim, keepdim, correction);
+  const out = withNoGrad(() => sqrt(v));
+  // d sqrt(v) / dv = 1 / (2 sqrt(v)), taken as 0 where v = 0.
+  return record("std", out, [v], (grad) => [
+    where(eq(out, 0), 0, div(grad, mul(out, 2))),
+  ]);
+}
+
+/**
+ * The cumulative sum along `dim`: `out[i] = x[0] + ... + x[i]`. Computed as a scan in log2(n)
+ * steps (Hillis and Steele): after the step with offset k, each entry holds the sum of the up to
+ * 2k entries ending at it, so every entry adds the one k places before it. Each step is a shift
+ * (`cat` of zeros and a `narrow`) and an `add`, so autograd derives the backward (a cumulative
+ * sum from the other end) and it runs on every device.
+ */
+export function cumsum(x: Tensor, dim: number): Tensor {
+  const d = normDim("cumsum", dim, x.ndim);
+  const n = x.shape[d];
+  let out = n > 1 ? x : clone(x);
+  for (let offset = 1; offset < n; offset *= 2) {
+    const zerosShape = x.shape.map((size, i) => (i === d ? offset : size));
+    const shifted = cat([full(zerosShape, 0, x.dtype, x.device), narrow(out, d, 0, n - offset)], d);
+    out = add(out, shifted);
+  }
+  return out;
 }
 
 /** The maximum over `dims` (keepdim), not recorded, with rows of -Infinity shifted by 0. */
@@ -207,8 +287,13 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normDim("logSoftmax", dim, x.ndim);
   const out = withNoGrad(() => {
-    const shifted = sub(x, maxShift(x, [d]));
-    return sub(shifted, log(sum(exp(shifted), d, true)));
+    const shift = maxShift(x, [d]);
+    const shifted = sub(x, shift);
+    const exps = exp(shifted);
+    const out = sub(shifted, log(sum(exps, d, true)));
+    // Temporaries of this op alone: give their memory back now.
+    for (const t of [shift, shifted, exps]) t.dispose();
+    return out;
   });
   // With y = log softmax(x): dx = g - softmax(x) * sum(g), summed along dim.
   return record("logSoftmax", out, [x], (grad) => [

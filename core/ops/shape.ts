@@ -62,7 +62,7 @@ export function to(x: Tensor, target: Device | DType): Tensor {
   }
   const dtype = checkDType(target);
   if (x.dtype === dtype) return x;
-  const storage = getBackend(x.device).cast(x.storage, x.size, x.dtype, dtype);
+  const storage = getBackend(x.device).cast(x.storage, x.numel(), x.dtype, dtype);
   const out = new Tensor(storage, x.shape, dtype);
   if (!isFloat(dtype)) return out;
   return record("cast", out, [x], (grad) => [isFloat(x.dtype) ? to(grad, x.dtype) : null]);
@@ -77,19 +77,19 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   }
   if (unknown >= 0) {
     const known = numel(target.filter((_, i) => i !== unknown));
-    if (known === 0 || x.size % known !== 0) {
+    if (known === 0 || x.numel() % known !== 0) {
       throw new Error(
-        `reshape: shape ${fmtShape(shape)} is invalid for input of size ${x.size} ` +
-          `(${x.size} is not divisible by ${known})`,
+        `reshape: shape ${fmtShape(shape)} is invalid for input of size ${x.numel()} ` +
+          `(${x.numel()} is not divisible by ${known})`,
       );
     }
-    target[unknown] = x.size / known;
+    target[unknown] = x.numel() / known;
   }
   checkShape("reshape", target);
-  if (numel(target) !== x.size) {
+  if (numel(target) !== x.numel()) {
     throw new Error(
-      `reshape: shape ${fmtShape(shape)} is invalid for input of size ${x.size} ` +
-        `(${fmtShape(x.shape)} has ${x.size} elements, ${fmtShape(target)} has ${numel(target)})`,
+      `reshape: shape ${fmtShape(shape)} is invalid for input of size ${x.numel()} ` +
+        `(${fmtShape(x.shape)} has ${x.numel()} elements, ${fmtShape(target)} has ${numel(target)})`,
     );
   }
   const out = new Tensor(x.storage, target, x.dtype);
@@ -317,7 +317,7 @@ function checkIndex(op: string, index: Tensor, size: number, dim: number): void 
   }
 }
 
-/** Picks entries along `dim` by an int32 index vector: the result has `index.size` there. */
+/** Picks entries along `dim` by an int32 index vector: the result has `index.numel()` there. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normDim("indexSelect", dim, x.ndim);
   if (index.ndim > 1) {
@@ -325,7 +325,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   }
   checkIndex("indexSelect", index, x.shape[d], d);
   const axis = axisGeometry(x.shape, d);
-  const count = index.size;
+  const count = index.numel();
   const storage = getBackend(x.device).indexSelect(x.storage, index.storage, x.dtype, axis, count);
   const shape = [...x.shape];
   shape[d] = count;

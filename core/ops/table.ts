@@ -78,16 +78,75 @@ export type UnaryOp = keyof typeof UNARY_OPS;
 export type BinaryOp = keyof typeof BINARY_OPS;
 
 /**
- * The error function, which JavaScript's Math lacks (Abramowitz and Stegun 7.1.26, absolute
- * error below 1.5e-7, enough for float32 and for GELU's gradient checks).
+ * The error function, which JavaScript's Math lacks, accurate to float64 precision (within
+ * 1 ulp): the rational approximations of fdlibm's `s_erf.c` (Sun Microsystems, 1993, freely
+ * redistributable), the same that C libraries and so PyTorch use. Each range of |x| has its
+ * own polynomial ratio: near 0 `erf(x) = x + x * P(x^2) / Q(x^2)`; further out `erfc(x)` is
+ * `exp(-x^2 - 0.5625 + R / S) / x`, with the exponent split in two so that no digit is lost.
  */
 export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
   const sign = x < 0 ? -1 : 1;
   const ax = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * ax);
-  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t +
-    0.254829592) * t;
-  return sign * (1 - poly * Math.exp(-ax * ax));
+  if (ax < 0.84375) {
+    if (ax < 3.7252902984e-9) return x + 0.128379167095512586316 * x; // x * 2 / sqrt(pi)
+    const z = x * x;
+    const p = 1.28379167095512558561e-1 + z * (-3.25042107247001499370e-1 +
+      z * (-2.84817495755985104766e-2 + z * (-5.77027029648944159157e-3 +
+        z * -2.37630166566501626084e-5)));
+    const q = 1 + z * (3.97917223959155352819e-1 + z * (6.50222499887672944485e-2 +
+      z * (5.08130628187576562776e-3 + z * (1.32494738004321644526e-4 +
+        z * -3.96022827877536812320e-6))));
+    return x + x * (p / q);
+  }
+  if (ax < 1.25) {
+    const s = ax - 1;
+    const p = -2.36211856075265944077e-3 + s * (4.14856118683748331666e-1 +
+      s * (-3.72207876035701323847e-1 + s * (3.18346619901161753674e-1 +
+        s * (-1.10894694282396677476e-1 + s * (3.54783043256182359371e-2 +
+          s * -2.16637559486879084300e-3)))));
+    const q = 1 + s * (1.06420880400844228286e-1 + s * (5.40397917702171048937e-1 +
+      s * (7.18286544141962662868e-2 + s * (1.26171219808761642112e-1 +
+        s * (1.36370839120290507362e-2 + s * 1.19844998467991074170e-2)))));
+    return sign * (8.45062911510467529297e-1 + p / q);
+  }
+  if (ax >= 6) return sign * 1;
+  const s = 1 / (ax * ax);
+  let r: number;
+  let q: number;
+  if (ax < 1 / 0.35) {
+    r = -9.86494403484714822705e-3 + s * (-6.93858572707181764372e-1 +
+      s * (-1.05586262253232909814e1 + s * (-6.23753324503260060396e1 +
+        s * (-1.62396669462573470355e2 + s * (-1.84605092906711035994e2 +
+          s * (-8.12874355063065934246e1 + s * -9.81432934416914548592))))));
+    q = 1 + s * (1.96512716674392571292e1 + s * (1.37657754143519042600e2 +
+      s * (4.34565877475229228821e2 + s * (6.45387271733267880336e2 +
+        s * (4.29008140027567833386e2 + s * (1.08635005541779435134e2 +
+          s * (6.57024977031928170135 + s * -6.04244152148580987438e-2)))))));
+  } else {
+    r = -9.86494292470009928597e-3 + s * (-7.99283237680523006574e-1 +
+      s * (-1.77579549177547519889e1 + s * (-1.60636384855821916062e2 +
+        s * (-6.37566443368389627722e2 + s * (-1.02509513161107724954e3 +
+          s * -4.83519191608651397019e2)))));
+    q = 1 + s * (3.03380607434824582924e1 + s * (3.25792512996573918826e2 +
+      s * (1.53672958608443695994e3 + s * (3.19985821950859553908e3 +
+        s * (2.55305040643316442583e3 + s * (4.74528541206955367215e2 +
+          s * -2.24409524465858183362e1))))));
+  }
+  // z is |x| with the low 32 bits of its float64 cleared, so that z * z is exact.
+  const z = truncateLowBits(ax);
+  const erfc = Math.exp(-z * z - 0.5625) * Math.exp((z - ax) * (z + ax) + r / q) / ax;
+  return sign * (1 - erfc);
+}
+
+const float64Bits = new Float64Array(1);
+const wordsOfBits = new Uint32Array(float64Bits.buffer);
+
+/** `value` with the low 32 bits of its float64 representation set to 0. */
+function truncateLowBits(value: number): number {
+  float64Bits[0] = value;
+  wordsOfBits[0] = 0; // little-endian: word 0 holds the low bits of the mantissa
+  return float64Bits[0];
 }
 
 /** The two slots of {@link select}. */

@@ -123,7 +123,14 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
 
   /** Clears the gradient of every parameter (call before each backward pass). */
   zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+    // The old gradients are released now (a training loop's memory stays flat without waiting
+    // for the garbage collector); reading one afterwards is an error that says so.
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        p.grad?.releaseBy("zeroGrad");
+        p.grad = null;
+      }
+    }
   }
 
   /** The names of the state buffers kept per parameter (none, or momentum, or two moments). */
@@ -170,7 +177,7 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
       param.storage,
       grad.storage,
       names.map((name) => state.buffers[name].storage),
-      param.size,
+      param.numel(),
       update,
     );
   }

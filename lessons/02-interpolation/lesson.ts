@@ -217,7 +217,7 @@ The code below defines the two functions the next steps call: \`makeModel\` and 
         out.value(
           "parameters of the network",
           makeModel(0).parameters()
-            .reduce((sum, p) => sum + p.size, 0),
+            .reduce((sum, p) => sum + p.numel(), 0),
         );
       },
     },

@@ -212,7 +212,7 @@ the linear head; a convolution's are few, because it reuses one small kernel at 
         const rows: TableRow[] = [{ layer: "input", "output shape": `[${X.shape.join(", ")}]` }];
         for (const [name, layer] of model.namedChildren()) {
           X = layer.forward(X);
-          const parameters = layer.parameters().reduce((sum, p) => sum + p.size, 0);
+          const parameters = layer.parameters().reduce((sum, p) => sum + p.numel(), 0);
           rows.push({
             layer: `${name}: ${layer.constructor.name}`,
             "output shape": `[${X.shape.join(", ")}]`,
@@ -220,7 +220,7 @@ the linear head; a convolution's are few, because it reuses one small kernel at 
           });
         }
         out.table(rows, { columns: ["layer", "output shape", "parameters"] });
-        out.value("parameters in total", model.parameters().reduce((sum, p) => sum + p.size, 0));
+        out.value("parameters in total", model.parameters().reduce((sum, p) => sum + p.numel(), 0));
       },
     },
     {

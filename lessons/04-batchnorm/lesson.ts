@@ -229,7 +229,7 @@ numbers, so the two start from the very same convolution and linear weights.`,
         const normalized = makeCnn(true);
         ctx.state.models = { "without batch norm": plain, "with batch norm": normalized };
 
-        const count = (tensors: Tensor[]) => tensors.reduce((sum, t) => sum + t.size, 0);
+        const count = (tensors: Tensor[]) => tensors.reduce((sum, t) => sum + t.numel(), 0);
         out.table([
           {
             network: "without batch norm",

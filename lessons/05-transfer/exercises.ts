@@ -2,7 +2,7 @@
  * Lesson 5, exercises. Replace each `throw new Todo(...)` with your code, then run
  * `deno task check 5` to see which tasks are done.
  *
- * A model's parameters are tensors: `model.parameters()` lists them, `p.size` is the number of
+ * A model's parameters are tensors: `model.parameters()` lists them, `p.numel()` is the number of
  * values in `p`, `p.requiresGrad` says whether it is trained, and `p.requiresGrad_(false)` turns
  * that off. A module finds its layers by looking at its fields, so assigning a new layer to a
  * field replaces the old one.
@@ -38,7 +38,7 @@ export function freeze(_module: nn.Module): void {
  * require a gradient (frozen ones do not count).
  */
 export function countTrainable(_module: nn.Module): number {
-  throw new Todo("5.2", "add up p.size over the parameters p with p.requiresGrad");
+  throw new Todo("5.2", "add up p.numel() over the parameters p with p.requiresGrad");
 }
 
 /**

@@ -110,11 +110,11 @@ values into a model with the same names and shapes.`,
           Object.entries(stateDict).map(([name, t]) => ({
             name,
             shape: `[${t.shape.join(", ")}]`,
-            values: t.size,
+            values: t.numel(),
           })),
           { title: "pretrained.safetensors" },
         );
-        const values = Object.values(stateDict).reduce((sum, t) => sum + t.size, 0);
+        const values = Object.values(stateDict).reduce((sum, t) => sum + t.numel(), 0);
         out.value("numbers in the file", `${values} (${(values * 4 / 1024).toFixed(0)} KiB)`);
 
         const pretrained = new SmallCnn(5).to(ctx.device);
@@ -289,7 +289,7 @@ parameters by looking at its fields, so the old head's weights are gone from
         ].map((run) => ({ ...run, accuracies: [], trainAccuracy: 0, seconds: 0 }));
         ctx.state.runs = runs;
 
-        const count = (tensors: Tensor[]) => tensors.reduce((sum, t) => sum + t.size, 0);
+        const count = (tensors: Tensor[]) => tensors.reduce((sum, t) => sum + t.numel(), 0);
         out.table(runs.map(({ name, model, optimizer }) => {
           const parameters = model.parameters();
           return {

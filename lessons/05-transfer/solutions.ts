@@ -26,7 +26,7 @@ export function freeze(module: nn.Module): void {
 export function countTrainable(module: nn.Module): number {
   return module.parameters()
     .filter((parameter) => parameter.requiresGrad)
-    .reduce((sum, parameter) => sum + parameter.size, 0);
+    .reduce((sum, parameter) => sum + parameter.numel(), 0);
 }
 
 /** Task 5.3: a fresh linear head with the same inputs and `classes` outputs. */

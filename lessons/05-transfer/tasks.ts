@@ -73,7 +73,7 @@ export default defineTasks<typeof Solutions>([
   {
     id: "5.2",
     title: "counting trainable parameters",
-    hint: "the sum of p.size over model.parameters() that have p.requiresGrad",
+    hint: "the sum of p.numel() over model.parameters() that have p.requiresGrad",
     check: (impl) => {
       manualSeed(52);
       const model = new TinyNet();
