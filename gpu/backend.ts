@@ -452,6 +452,19 @@ export class WebGPUBackend implements Backend {
       this.#launch("adam", adamShader, buffers.slice(0, 4), params, groupsFor(length));
       return;
     }
+    if (update.kind === "rmsprop") {
+      const withMomentum = update.momentum > 0;
+      const needed = 1 + (withMomentum ? 1 : 0) + (update.centered ? 1 : 0);
+      if (state.length < needed) throw new Error(`${op}: expected ${needed} state buffers`);
+      this.#launch(
+        `rmsprop:${withMomentum}:${update.centered}`,
+        () => rmspropShader(withMomentum, update.centered),
+        buffers.slice(0, 2 + needed),
+        params,
+        groupsFor(length),
+      );
+      return;
+    }
     const withMomentum = update.momentum !== 0;
     if (withMomentum && state.length < 1) throw new Error(`${op}: expected a momentum buffer`);
     this.#launch(
@@ -471,19 +484,6 @@ export class WebGPUBackend implements Backend {
     const bytes = length * 4;
     if (bytes > this.maxBindingBytes) {
       throw new RangeError(
-    if (update.kind === "rmsprop") {
-      const withMomentum = update.momentum > 0;
-      const needed = 1 + (withMomentum ? 1 : 0) + (update.centered ? 1 : 0);
-      if (state.length < needed) throw new Error(`${op}: expected ${needed} state buffers`);
-      this.#launch(
-        `rmsprop:${withMomentum}:${update.centered}`,
-        () => rmspropShader(withMomentum, update.centered),
-        buffers.slice(0, 2 + needed),
-        params,
-        groupsFor(length),
-      );
-      return;
-    }
         `${op}: a tensor of ${length} elements (${bytes} bytes) exceeds this WebGPU device's ` +
           `maxStorageBufferBindingSize of ${this.maxBindingBytes} bytes; split the work into ` +
           `smaller tensors (a smaller batch) or keep it on the CPU`,

@@ -581,6 +581,10 @@ export function optimizerStep(
     }
     return;
   }
+  if (u.kind === "rmsprop") {
+    rmspropStep(param, grad, state, u);
+    return;
+  }
   const [m, v] = state;
   const correction1 = 1 - Math.pow(u.beta1, u.step);
   const correction2 = 1 - Math.pow(u.beta2, u.step);
@@ -596,22 +600,6 @@ export function optimizerStep(
   }
 }
 
-/** A contiguous copy of a strided view over CPU storage, as a new typed array. */
-export function stridedCopyOf(
-  view: { storage: unknown; shape: readonly number[]; strides: readonly number[]; offset: number },
-  dtype: DType,
-): TypedArray {
-  let size = 1;
-  for (const d of view.shape) size *= d;
-  const src = (view.storage as { data: TypedArray }).data;
-  const out = allocArray(dtype, size);
-  stridedCopy(src, out, view.shape, view.strides, view.offset);
-  return out;
-}
-  if (u.kind === "rmsprop") {
-    rmspropStep(param, grad, state, u);
-    return;
-  }
 /**
  * RMSprop, PyTorch's update: with `g = grad + weightDecay * param`, the running average of the
  * squared gradient `sq = alpha * sq + (1 - alpha) * g^2` scales the step,
@@ -647,3 +635,15 @@ function rmspropStep(
   }
 }
 
+/** A contiguous copy of a strided view over CPU storage, as a new typed array. */
+export function stridedCopyOf(
+  view: { storage: unknown; shape: readonly number[]; strides: readonly number[]; offset: number },
+  dtype: DType,
+): TypedArray {
+  let size = 1;
+  for (const d of view.shape) size *= d;
+  const src = (view.storage as { data: TypedArray }).data;
+  const out = allocArray(dtype, size);
+  stridedCopy(src, out, view.shape, view.strides, view.offset);
+  return out;
+}
