@@ -1,5 +1,6 @@
 /**
- * `nn`: modules (layers and models), their parameters and state dicts, and `nn.init`.
+ * `nn`: modules (layers and models), their parameters and state dicts, `nn.init`, and
+ * `nn.utils` (gradient clipping).
  *
  * @example
  * ```ts
@@ -29,3 +30,4 @@ export {
 export * from "./layers.ts";
 export * as init from "./init.ts";
 export * as functional from "./functional.ts";
+export * as utils from "./utils.ts";

@@ -18,6 +18,7 @@
  * ```
  * @module
  */
+import { checkOptions } from "../options.ts";
 import type { BaseHyperParams, Optimizer } from "./optimizer.ts";
 
 /** Any optimizer, whatever its hyper-parameters. */
@@ -282,6 +283,189 @@ export class ReduceLROnPlateau {
       const newLr = Math.max(group.lr * this.factor, this.minLrs[i]);
       if (group.lr - newLr > this.eps) group.lr = newLr;
     });
+  }
+
+  /** The learning rate of each group as last set. */
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((group: BaseHyperParams) => group.lr);
+  }
+}
+
+/** Options of {@link LinearLR}. */
+export interface LinearLROptions {
+  /** The factor of the initial rate at epoch 0 (default 1/3). */
+  startFactor?: number;
+  /** The factor reached after `totalIters` epochs and kept after (default 1). */
+  endFactor?: number;
+  /** Epochs from `startFactor` to `endFactor` (default 5). */
+  totalIters?: number;
+}
+
+/**
+ * Changes the learning rate linearly from `startFactor * initialLr` to `endFactor * initialLr`
+ * over `totalIters` epochs, then keeps it:
+ * `lr = initialLr * (start + (end - start) * min(epoch, totalIters) / totalIters)`.
+ *
+ * With a small `startFactor` this is a **warm-up**: the first steps of training, when the
+ * weights are random and the gradients large and erratic (and, with Adam, the second-moment
+ * estimates still poor), are taken with a small rate. Unlike StepLR and CosineAnnealingLR, it
+ * sets the rate of epoch 0 as soon as it is made.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "../../mod.ts";
+ * const optimizer = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ * const warmup = new optim.lrScheduler.LinearLR(optimizer, { startFactor: 0.25, totalIters: 3 });
+ * const lrs = [];
+ * for (let epoch = 0; epoch < 5; epoch++) {
+ *   lrs.push(optimizer.paramGroups[0].lr);
+ *   warmup.step();
+ * }
+ * console.assert(lrs.map((lr) => lr.toFixed(3)).join() === "0.025,0.050,0.075,0.100,0.100");
+ * ```
+ */
+export class LinearLR extends LRScheduler {
+  /** The factor of the initial rate at epoch 0. */
+  readonly startFactor: number;
+  /** The factor after `totalIters` epochs. */
+  readonly endFactor: number;
+  /** Epochs from `startFactor` to `endFactor`. */
+  readonly totalIters: number;
+
+  /**
+   * Attaches the schedule to an optimizer and sets the rate of epoch 0.
+   * @param optimizer the optimizer to schedule
+   * @param options `startFactor`, `endFactor` and `totalIters`
+   */
+  constructor(optimizer: AnyOptimizer, options: LinearLROptions = {}) {
+    checkOptions("LinearLR", arguments, 1, ["startFactor", "endFactor", "totalIters"]);
+    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options ?? {};
+    if (!(startFactor > 0 && startFactor <= 1)) {
+      throw new Error(
+        `LinearLR: startFactor must be in (0, 1], got ${startFactor} (the rate starts at ` +
+          `startFactor * lr; use a small value such as 0.01 rather than 0)`,
+      );
+    }
+    if (!(endFactor >= 0 && endFactor <= 1)) {
+      throw new Error(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    }
+    if (!Number.isInteger(totalIters) || totalIters < 1) {
+      throw new Error(`LinearLR: totalIters must be a positive integer, got ${totalIters}`);
+    }
+    super(optimizer);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = totalIters;
+    this.optimizer.paramGroups.forEach((group: BaseHyperParams, i: number) => {
+      group.lr = this.lrAt(this.baseLrs[i], 0);
+    });
+  }
+
+  /** The learning rate at `epoch` for a group that started at `baseLr`. */
+  protected lrAt(baseLr: number, epoch: number): number {
+    const progress = Math.min(epoch, this.totalIters) / this.totalIters;
+    return baseLr * (this.startFactor + (this.endFactor - this.startFactor) * progress);
+  }
+}
+
+/** Options of {@link SequentialLR}. */
+export interface SequentialLROptions {
+  /** The schedules, in the order they run (all made for the same optimizer). */
+  schedulers: LRScheduler[];
+  /** The epochs at which the next schedule takes over (one fewer than the schedules). */
+  milestones: number[];
+}
+
+/**
+ * Runs schedules one after another: `schedulers[0]` until epoch `milestones[0]`, then
+ * `schedulers[1]` starting from its own epoch 0, and so on. The usual pairing is a linear
+ * warm-up followed by a cosine decay.
+ *
+ * @example
+ * ```ts
+ * import { nn, optim } from "../../mod.ts";
+ * const { CosineAnnealingLR, LinearLR, SequentialLR } = optim.lrScheduler;
+ * const optimizer = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+ * const warmup = new LinearLR(optimizer, { startFactor: 0.1, totalIters: 3 });
+ * const cosine = new CosineAnnealingLR(optimizer, { tMax: 6 });
+ * const scheduler = new SequentialLR(optimizer, { schedulers: [warmup, cosine], milestones: [3] });
+ * const lrs = [];
+ * for (let epoch = 0; epoch < 6; epoch++) {
+ *   lrs.push(optimizer.paramGroups[0].lr);
+ *   scheduler.step();
+ * }
+ * console.assert(lrs.map((lr) => lr.toFixed(3)).join() === "0.010,0.040,0.070,0.100,0.093,0.075");
+ * ```
+ */
+export class SequentialLR {
+  /** The optimizer whose learning rates are set. */
+  readonly optimizer: AnyOptimizer;
+  /** The schedules, in order. */
+  readonly schedulers: LRScheduler[];
+  /** The epochs at which the next schedule takes over. */
+  readonly milestones: number[];
+  /** How many times `step()` was called. */
+  lastEpoch = 0;
+
+  /**
+   * Chains schedules and sets the rate of epoch 0 from the first one.
+   * @param optimizer the optimizer the schedules were made for
+   * @param options `schedulers` and `milestones`
+   */
+  constructor(optimizer: AnyOptimizer, options: SequentialLROptions) {
+    checkOptions("SequentialLR", arguments, 1, ["schedulers", "milestones"]);
+    const { schedulers, milestones } = options ?? {};
+    if (!Array.isArray(schedulers) || schedulers.length === 0) {
+      throw new Error("SequentialLR: expected a non-empty list of schedulers");
+    }
+    schedulers.forEach((scheduler, i) => {
+      if (!(scheduler instanceof LRScheduler)) {
+        throw new TypeError(
+          `SequentialLR: scheduler ${i} is not an epoch schedule (StepLR, CosineAnnealingLR, ` +
+            `LinearLR, ...); ReduceLROnPlateau cannot be chained`,
+        );
+      }
+      if (scheduler.optimizer !== optimizer) {
+        throw new Error(
+          `SequentialLR: all schedulers must belong to the same optimizer, but scheduler ${i} ` +
+            `was made for another one`,
+        );
+      }
+    });
+    if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
+      throw new Error(
+        `SequentialLR: expected ${schedulers.length - 1} milestones (one fewer than the ` +
+          `${schedulers.length} schedulers), got ${JSON.stringify(milestones)}`,
+      );
+    }
+    milestones.forEach((m, i) => {
+      if (!Number.isInteger(m) || m < 1 || (i > 0 && m <= milestones[i - 1])) {
+        throw new Error(
+          `SequentialLR: milestones must be increasing positive integers, got ` +
+            `${JSON.stringify(milestones)}`,
+        );
+      }
+    });
+    this.optimizer = optimizer;
+    this.schedulers = [...schedulers];
+    this.milestones = [...milestones];
+    this.#apply();
+  }
+
+  /** Moves to the next epoch and sets the learning rates from the schedule in charge. */
+  step(): void {
+    this.lastEpoch++;
+    this.#apply();
+  }
+
+  #apply(): void {
+    // The schedule in charge is the one after the last milestone reached; it counts epochs
+    // from that milestone.
+    const index = this.milestones.filter((m) => m <= this.lastEpoch).length;
+    const start = index === 0 ? 0 : this.milestones[index - 1];
+    const scheduler = this.schedulers[index];
+    scheduler.lastEpoch = this.lastEpoch - start - 1;
+    scheduler.step();
   }
 
   /** The learning rate of each group as last set. */
