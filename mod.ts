@@ -64,6 +64,9 @@ export type { FashionMnist, FashionMnistOptions, IdxArray } from "./core/io/idx.
 export { csvColumn, csvLabels, csvNumbers, fetchCsv, parseCsv } from "./core/io/csv.ts";
 export type { CsvOptions, CsvTable } from "./core/io/csv.ts";
 export { fetchSafetensors, load, save } from "./core/io/safetensors.ts";
+// Export: ONNX for onnxruntime, PyTorch source plus safetensors weights.
+export { exportOnnx } from "./core/export/onnx.ts";
+export type { ExportOnnxOptions } from "./core/export/onnx.ts";
 // WebGPU: `await initWebGPU()` registers the "webgpu" device; `pickDevice()` falls back to the CPU
 // with a one-line reason; `device("webgpu")` gives the name or an error saying why not.
 export { device, initWebGPU, isSoftwareWebGPU, pickDevice } from "./gpu/device.ts";
