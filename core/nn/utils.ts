@@ -1,5 +1,6 @@
 /**
- * `nn.utils`: gradient clipping.
+ * `nn.utils`: gradient clipping, and `nn.utils.prune` (magnitude pruning with masks, in
+ * `prune.ts`).
  *
  * A single bad batch (an outlier, a loss surface with a cliff, a learning rate a little too
  * high) can give a gradient hundreds of times larger than usual, and one step along it throws
@@ -28,6 +29,7 @@ import { tensor } from "../creation.ts";
 import { checkOptions } from "../options.ts";
 import { stack } from "../ops/shape.ts";
 import { Tensor } from "../tensor.ts";
+export * as prune from "./prune.ts";
 
 /** Parameters as PyTorch takes them: one tensor or a list of tensors. */
 export type ParametersInput = Tensor | Iterable<Tensor>;
