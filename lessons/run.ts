@@ -5,6 +5,7 @@
  * deno task lesson                 # lists the lessons
  * deno task lesson 3               # runs lesson 3
  * deno task lesson 3 --quick       # small data, few epochs (under a minute)
+ * deno task lesson 3 --code        # also print each step's code, dimmed, under its prose
  * deno task lesson 3 --device webgpu --seed 1 --data /usr/share/datasets/fashion-mnist
  * ```
  *
@@ -18,15 +19,16 @@
 import { parseArgs } from "node:util";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Lesson, type LessonContext, runLesson } from "./format.ts";
-import { findLesson, type LessonEntry, lessons, twoDigits } from "./registry.ts";
+import { runLesson, type RunSettings } from "./format.ts";
+import { findLesson, lessons, twoDigits } from "./registry.ts";
+import { type LessonSource, parseLessonSource } from "./source.ts";
 import { formatDuration } from "./render/format.ts";
 import { serverDocument } from "./render/server_dom.ts";
 import { TerminalRenderer } from "./terminal/renderer.ts";
 import type { TextStream } from "./terminal/progress.ts";
 import { painter, wrap } from "./terminal/style.ts";
 import { isTodo } from "./todo.ts";
-import * as core from "../mod.ts";
+import { pickDevice } from "../mod.ts";
 
 /** Which device a run asks for on the command line. */
 export type DeviceChoice = "cpu" | "webgpu" | "auto";
@@ -47,6 +49,8 @@ export interface RunOptions {
   lessonFile?: string;
   /** Where plots and images go (default "out"). */
   out: string;
+  /** Print each step's code under its prose. */
+  code: boolean;
   /** Print the usage and stop. */
   help: boolean;
 }
@@ -56,6 +60,7 @@ const USAGE = `Usage: deno task lesson N [options]
   --quick            small data and few epochs (each lesson in under a minute)
   --device D         cpu, webgpu or auto (default auto: WebGPU when there is a GPU)
   --seed N           seed of every random choice (default 0)
+  --code             also print each step's code (dimmed) under its prose
   --data DIR         folder with the full Fashion-MNIST (*-idx?-ubyte.gz files), e.g.
                      /usr/share/datasets/fashion-mnist; default: the subset in lessons/data/`;
 
@@ -71,6 +76,7 @@ export function parseRunArgs(args: string[]): RunOptions {
       data: { type: "string" },
       "lesson-file": { type: "string" },
       out: { type: "string", default: "out" },
+      code: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -96,31 +102,18 @@ export function parseRunArgs(args: string[]): RunOptions {
     data: values.data,
     lessonFile: values["lesson-file"],
     out: values.out,
+    code: values.code,
     help: values.help,
   };
 }
 
-/** What `pickDevice` of the core answers (see `gpu/device.ts`). */
-type PickDevice = (
-  preferred: DeviceChoice,
-) => Promise<{ device: "cpu" | "webgpu"; reason: string }>;
-
-/**
- * HOOK (device): picks the device of a run. Uses the core's `pickDevice` (WebGPU when an adapter
- * exists, else the CPU, with the reason) as soon as `mod.ts` exports it; until then a run uses
- * the CPU unless WebGPU is asked for by name.
- */
+/** Picks the device of a run: WebGPU when asked for or when an adapter exists, else the CPU. */
 export async function chooseDevice(
   choice: DeviceChoice,
 ): Promise<{ device: "cpu" | "webgpu"; note: string }> {
-  const pickDevice = (core as unknown as { pickDevice?: PickDevice }).pickDevice;
-  if (pickDevice && choice !== "cpu") {
-    const { device, reason } = await pickDevice(choice);
-    return { device, note: `${device} (${reason})` };
-  }
-  if (choice === "webgpu") return { device: "webgpu", note: "webgpu" };
-  if (choice === "auto") return { device: "cpu", note: "cpu (auto)" };
-  return { device: "cpu", note: "cpu" };
+  if (choice === "cpu") return { device: "cpu", note: "cpu" };
+  const { device, reason } = await pickDevice(choice);
+  return { device, note: `${device} (${reason})` };
 }
 
 /**
@@ -146,7 +139,7 @@ export function dataResolver(dataDir: string | undefined, shipped: URL): (name: 
 }
 
 /** Standard output as a {@link TextStream}, written synchronously so that bars show mid-loop. */
-function stdoutStream(): TextStream {
+export function stdoutStream(): TextStream {
   const encoder = new TextEncoder();
   const isTTY = Deno.stdout.isTerminal();
   let columns = 100;
@@ -212,15 +205,26 @@ function listLessons(write: (text: string) => void): void {
   write(`\nRun one with: deno task lesson N  (add --quick for a short run; --help for options)\n`);
 }
 
-/** Loads the lesson to run, from the registry or from `--lesson-file`. */
-async function loadLesson(options: RunOptions): Promise<Lesson | string> {
+/** The lesson to run, from the registry or from `--lesson-file`, read but not yet run. */
+async function findLessonFile(
+  options: RunOptions,
+): Promise<{ url: URL; source: LessonSource } | string> {
+  let url: URL;
   if (options.lessonFile) {
-    const module = await import(pathToFileURL(resolve(options.lessonFile)).href);
-    return module.default as Lesson;
+    url = pathToFileURL(resolve(options.lessonFile));
+  } else {
+    const entry = findLesson(options.lesson!);
+    if (!entry) return `There is no lesson ${options.lesson}.`;
+    url = entry.moduleUrl;
   }
-  const entry: LessonEntry | undefined = findLesson(options.lesson!);
-  if (!entry) return `There is no lesson ${options.lesson}.`;
-  return await entry.load();
+  try {
+    return {
+      url,
+      source: parseLessonSource(await Deno.readTextFile(url), shortPath(url.pathname)),
+    };
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** Runs the command line; returns the exit status. */
@@ -249,45 +253,44 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const loaded = await loadLesson(options);
-  if (typeof loaded === "string") {
-    write(loaded + "\n");
-    listLessons(write);
+  const found = await findLessonFile(options);
+  if (typeof found === "string") {
+    write(found + "\n");
+    if (!options.lessonFile) listLessons(write);
     return 2;
   }
-  const lesson = loaded;
+  const { url, source } = found;
 
   const { device, note } = await chooseDevice(options.device);
-  const outDir = resolve(options.out, `lesson-${twoDigits(lesson.number)}`);
-  const shipped = new URL("./data/", import.meta.url);
-  const ctx: LessonContext = {
+  const outDir = resolve(options.out, `lesson-${twoDigits(source.number)}`);
+  const settings: RunSettings = {
     quick: options.quick,
     device,
     seed: options.seed,
-    dataUrl: dataResolver(options.data, shipped),
-    state: {},
+    dataUrl: dataResolver(options.data, new URL("./data/", import.meta.url)),
   };
   const renderer = new TerminalRenderer({
     stream,
     color: stream.isTTY && !Deno.noColor,
     outDir: shortPath(outDir),
     document: serverDocument(),
+    showCode: options.code,
     saveFile: async (path, data) => {
       const full = resolve(path);
       await Deno.mkdir(resolve(full, ".."), { recursive: true });
       if (typeof data === "string") await Deno.writeTextFile(full, data);
       else await Deno.writeFile(full, data);
     },
-  }, lesson.steps);
+  }, source.steps);
   const paint = renderer.paint;
 
   // The header: which lesson, what it is about, and the options of this run.
-  const heading = `Lesson ${lesson.number}: ${lesson.title}`;
+  const heading = `Lesson ${source.number}: ${source.title}`;
   const data = options.data ? shortPath(resolve(options.data)) : "shipped subset (lessons/data)";
   renderer.print([
     paint(heading, "bold"),
     paint("═".repeat(Math.min([...heading].length, renderer.width)), "bold"),
-    ...wrap(lesson.description, renderer.width),
+    ...wrap(source.description, renderer.width),
     paint(
       `quick: ${options.quick ? "yes" : "no"} · device: ${note} · seed: ${options.seed} · ` +
         `data: ${data}`,
@@ -303,7 +306,7 @@ export async function main(args: string[]): Promise<number> {
   console.log = console.info = (...parts: unknown[]) => {
     if (!warned) {
       renderer.print(paint(
-        `(${step || "The lesson"} called console.log; lessons write with out.text and out.value)`,
+        `(${step || "The lesson"} called console.log; lessons write with show.text and show.value)`,
         "yellow",
       ));
       warned = true;
@@ -313,9 +316,7 @@ export async function main(args: string[]): Promise<number> {
     );
   };
   try {
-    // Every random choice of the lesson (init, shuffling, data) follows from this seed.
-    core.manualSeed(options.seed);
-    await runLesson(lesson, ctx, (event) => {
+    await runLesson(url, settings, (event) => {
       if (event.kind === "step") step = `Step ${event.index + 1} (${event.title})`;
       renderer.handle(event);
     });

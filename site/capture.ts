@@ -203,7 +203,6 @@ export async function captureInProcess(lesson: SiteLesson, key: string): Promise
       device: "cpu",
       seed: CAPTURE_SEED,
       dataUrl: (name: string) => new URL(name, lessonDataDir),
-      state: {},
     }, (event) => events.push(event));
   } catch (caught) {
     error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);

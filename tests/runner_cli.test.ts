@@ -39,6 +39,7 @@ Deno.test("run options: defaults, every flag, and readable errors", () => {
     data: undefined,
     lessonFile: undefined,
     out: "out",
+    code: false,
     help: false,
   });
   const all = parseRunArgs(["2", "--quick", "--device", "webgpu", "--seed", "7", "--data", "/d"]);
@@ -134,7 +135,7 @@ Deno.test("a lesson that logs is told so; one that throws stops with the step's 
       stdout.includes("Step 2 (bad) stopped with an error:\nError: shape mismatch"),
       stdout,
     );
-    assert.ok(stdout.includes("(Step 1 (fine) called console.log; lessons write with out.text"));
+    assert.ok(stdout.includes("(Step 1 (fine) called console.log; lessons write with show.text"));
     assert.ok(stdout.includes("a stray log { x: 1 }"));
   } finally {
     await Deno.remove(out, { recursive: true });

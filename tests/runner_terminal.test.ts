@@ -1,6 +1,7 @@
 // The terminal renderer: every kind of output event drawn into a string buffer.
 import assert from "node:assert/strict";
-import { type LessonContext, type OutputEvent, runLesson } from "../lessons/format.ts";
+import { type OutputEvent, runLesson, type RunSettings } from "../lessons/format.ts";
+import { parseLessonSource } from "../lessons/source.ts";
 import type { ImagesEvent } from "../lessons/render/images.ts";
 import { serverDocument } from "../lessons/render/server_dom.ts";
 import { drawPlot, resample } from "../lessons/terminal/chart.ts";
@@ -10,7 +11,9 @@ import type { TextStream } from "../lessons/terminal/progress.ts";
 import { TerminalRenderer } from "../lessons/terminal/renderer.ts";
 import { painter, stripAnsi, visibleWidth, wrap } from "../lessons/terminal/style.ts";
 import { drawTable } from "../lessons/terminal/table.ts";
-import fixture from "./fixtures/lesson/lesson.ts";
+
+const fixtureUrl = new URL("./fixtures/lesson/lesson.ts", import.meta.url);
+const fixture = parseLessonSource(await Deno.readTextFile(fixtureUrl));
 
 const plain = painter(false);
 
@@ -20,13 +23,12 @@ function buffer(columns = 100, isTTY = false): TextStream & { text: () => string
   return { isTTY, columns, write: (text) => void chunks.push(text), text: () => chunks.join("") };
 }
 
-const context = (): LessonContext => ({
+const settings: RunSettings = {
   quick: true,
   device: "cpu",
   seed: 0,
   dataUrl: (name) => new URL(name, "file:///data/"),
-  state: {},
-});
+};
 
 /** Runs the fixture lesson into a renderer and returns the text and the files it saved. */
 async function renderFixture(columns = 100, isTTY = false) {
@@ -42,7 +44,7 @@ async function renderFixture(columns = 100, isTTY = false) {
       return Promise.resolve();
     },
   }, fixture.steps);
-  await runLesson(fixture, context(), (event) => renderer.handle(event));
+  await runLesson(fixtureUrl, settings, (event) => renderer.handle(event));
   const errors = await renderer.finish(1234);
   return { text: stream.text(), files, errors };
 }

@@ -96,7 +96,6 @@ Deno.test("the live fold ends with the same blocks as foldEvents", async () => {
     device: "cpu",
     seed: 0,
     dataUrl: (name) => new URL(name, "file:///"),
-    state: {},
   }, (event) => events.push(event));
   const live = new LiveFold();
   let sawLiveBar = false;

@@ -24,6 +24,8 @@ export interface StepText {
   title: string;
   /** The step's prose, Markdown with `$...$` math. */
   prose: string;
+  /** The step's code, printed (dimmed) under the prose when the renderer shows code. */
+  code?: string;
 }
 
 /** Saves a file the run produced; returns once it is written. */
@@ -45,6 +47,8 @@ export interface RendererOptions {
   progressInterval?: number;
   /** Rows of a terminal chart (default 12). */
   chartHeight?: number;
+  /** Print each step's code (dimmed) under its prose (`deno task lesson N --code`). */
+  showCode?: boolean;
 }
 
 /** A plot and where it stands: drawn in the terminal yet, saved, changed since. */
@@ -76,8 +80,8 @@ export class TerminalRenderer {
    * A renderer for one run.
    *
    * @param options Where and how to draw.
-   * @param steps The lesson's steps: each step's prose is printed under its heading (the `step`
-   *   event carries only the index and title).
+   * @param steps The lesson's steps, read from its file: their number is shown in each heading,
+   *   their code under the prose with `showCode`, and their prose when a `step` event lacks it.
    */
   constructor(options: RendererOptions, steps: readonly StepText[] = []) {
     this.#options = options;
@@ -116,7 +120,7 @@ export class TerminalRenderer {
     if (!addsToPlot) this.#flushPlots();
     switch (event.kind) {
       case "step":
-        this.#step(event.index, event.title);
+        this.#step(event.index, event.title, event.prose);
         break;
       case "text":
         this.print([...renderProse(event.text, { width: this.width, paint: this.paint }), ""]);
@@ -164,17 +168,21 @@ export class TerminalRenderer {
     }
   }
 
-  #step(index: number, title: string): void {
+  #step(index: number, title: string, eventProse?: string): void {
     this.#bars.stopAll();
     const count = this.#steps.length ? ` of ${this.#steps.length}` : "";
     const heading = `Step ${index + 1}${count}: ${title}`;
-    const prose = this.#steps[index]?.prose ?? "";
+    const prose = eventProse ?? this.#steps[index]?.prose ?? "";
+    const code = this.#options.showCode ? this.#steps[index]?.code ?? "" : "";
     this.print([
       "",
       this.paint(heading, "bold", "cyan"),
       this.paint("─".repeat(Math.min(this.width, [...heading].length)), "cyan"),
       ...(prose.trim()
         ? [...renderProse(prose, { width: this.width, paint: this.paint }), ""]
+        : []),
+      ...(code.trim()
+        ? [...code.split("\n").map((line) => this.paint(`  ${line}`, "dim")), ""]
         : []),
     ]);
   }
@@ -263,22 +271,29 @@ export class TerminalRenderer {
   async finish(elapsedMilliseconds?: number): Promise<string[]> {
     this.#bars.stopAll();
     this.#flushPlots();
-    if (this.#summary.length) {
-      const width = Math.max(...this.#summary.map((fact) => [...fact.label].length));
-      this.print([
-        "",
-        this.paint("What this lesson showed", "bold", "green"),
-        ...this.#summary.map((fact) =>
-          `  ${fact.label.padEnd(width)}  ${this.paint(fact.value, "bold")}`
-        ),
-      ]);
-    }
+    this.printSummary();
     await Promise.all(this.#writes.values());
     if (elapsedMilliseconds !== undefined) {
       this.print(["", this.paint(`Done in ${formatDuration(elapsedMilliseconds)}.`, "green")]);
     }
     for (const error of this.#errors) this.print(this.paint(error, "red"));
     return this.#errors;
+  }
+
+  /** Prints the facts of the `summary` events so far, under "What this lesson showed". */
+  printSummary(): void {
+    if (!this.#summary.length) return;
+    this.#bars.stopAll();
+    this.#flushPlots();
+    const width = Math.max(...this.#summary.map((fact) => [...fact.label].length));
+    this.print([
+      "",
+      this.paint("What this lesson showed", "bold", "green"),
+      ...this.#summary.map((fact) =>
+        `  ${fact.label.padEnd(width)}  ${this.paint(fact.value, "bold")}`
+      ),
+    ]);
+    this.#summary = [];
   }
 
   /** Stops the bars without drawing anything more (when a step throws). */

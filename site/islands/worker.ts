@@ -71,7 +71,6 @@ async function runInWorker(
       device,
       seed: request.seed,
       dataUrl: (name: string) => new URL(name, request.dataBase),
-      state: {},
     }, emit);
     if (timer !== undefined) clearTimeout(timer);
     flush();
