@@ -40,6 +40,19 @@ export interface GradNode {
  */
 export const madeInBackward: { list: Tensor[] | null } = { list: null };
 
+/** Intermediate results that no caller can hold (see {@link markInternal}). */
+const internalTensors = new WeakSet<Tensor>();
+
+/**
+ * Marks results that only a function's own code holds (the output of one layer of a
+ * `Sequential` fed to the next, the product inside a convolution before its bias is added):
+ * `backward()` releases their values once its walk has passed them. A tensor handed to the user
+ * is never marked: its values stay readable after backward().
+ */
+export function markInternal(...tensors: Tensor[]): void {
+  for (const t of tensors) if (t.node) internalTensors.add(t);
+}
+
 /**
  * Hands tensors that an op made for its backward rule alone to the graph of `out`, which
  * releases them when backward() has used them. Returns `out`.
@@ -286,7 +299,9 @@ export function runBackward(root: Tensor, gradient: Tensor, options: BackwardOpt
       const inputGrads = node.backward(grad);
       if (!options.retainGraph) {
         node.backward = null;
-        if (tensor !== root && !tensor.retainsGrad) tensor.releaseBy("backward");
+        if (tensor !== root && !tensor.retainsGrad && internalTensors.has(tensor)) {
+          tensor.releaseBy("backward");
+        }
         for (const temporary of node.temporaries ?? []) temporary.releaseBy("backward");
       }
       // Gradients that were computed but not kept as they are: released once all are placed.

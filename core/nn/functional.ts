@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { withNoGrad } from "../autograd.ts";
+import { markInternal, withNoGrad } from "../autograd.ts";
 import { getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
@@ -90,7 +90,9 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
   checkSameDevice("linear", input, weight, "weight");
   // The weight is read transposed in place: no copy of W^T is made.
   const out = matmulTransposed(input, weight);
-  return bias ? out.add(bias) : out;
+  if (!bias) return out;
+  markInternal(out);
+  return out.add(bias);
 }
 
 /** Options of {@link batchNorm}. */

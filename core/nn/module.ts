@@ -39,7 +39,7 @@
  * ```
  * @module
  */
-import { withNoGrad } from "../autograd.ts";
+import { isGradEnabled, markInternal, withNoGrad } from "../autograd.ts";
 import type { Device } from "../dtype.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
@@ -527,7 +527,13 @@ export class Sequential extends Module {
   /** Runs the layers in order, each on the output of the one before. */
   forward(input: Tensor): Tensor {
     let x = input;
-    for (const layer of this.layers) x = layer.forward(x);
+    for (const layer of this.layers) {
+      const next = layer.forward(x);
+      // What passes between two layers is seen by no one else: without a graph its memory goes
+      // back at once; with one, backward() gives it back (see markInternal).
+      if (x !== input && next !== x) isGradEnabled() ? markInternal(x) : x.dispose();
+      x = next;
+    }
     return x;
   }
 }

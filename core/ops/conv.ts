@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ownedByGraph, record } from "../autograd.ts";
+import { markInternal, ownedByGraph, record } from "../autograd.ts";
 import { type Conv2dGeometry, getBackend } from "../backend.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
@@ -179,7 +179,10 @@ export function conv2d(
   // no part of the graph, so the product's node releases them.
   const product = ownedByGraph(matmul(kernels, columns), unfolded, columns);
   let out = reshape(product, [n, outChannels, outH, outW]);
-  if (bias) out = add(out, reshape(bias, [outChannels, 1, 1]));
+  if (bias) {
+    markInternal(product, out);
+    out = add(out, reshape(bias, [outChannels, 1, 1]));
+  } else markInternal(product);
   return out;
 }
 

@@ -155,18 +155,15 @@ function nextTask(): Promise<unknown> {
 const oneByte = new Uint8Array(1);
 
 /**
- * Reads values asynchronously. Tensors give their wasm memory back when the garbage collector
- * finds them unreachable, and that happens in a task of its own: a training loop that never
- * lets the event loop run would keep every step's tensors. So after much allocation, a read
- * (`await loss.item()` once a step is enough) lets the event loop run once before it returns.
+ * Reads values asynchronously. Most memory comes back deterministically (backward() releases
+ * the graph, zeroGrad() the old gradients); what is left, tensors a user dropped, comes back
+ * when the garbage collector finds them, in a task of its own. So after much allocation, a read
+ * lets the event loop run once before it returns, which gives those finalizers their turn.
  */
 async function readAsync(storage: Storage, dtype: DType): Promise<TypedArray> {
   const values = readValues(storage, dtype);
   if (allocatedSinceYield > YIELD_AFTER_BYTES) {
     allocatedSinceYield = 0;
-    // Where the engine lets us (Deno with --v8-flags=--expose-gc, as the project's tasks run),
-    // collect now: the garbage collector cannot see how much wasm memory dead tensors hold.
-    (globalThis as { gc?: () => void }).gc?.();
     await nextTask();
   }
   return values;
