@@ -67,6 +67,8 @@ export { fetchSafetensors, load, save } from "./core/io/safetensors.ts";
 // Export: ONNX for onnxruntime, PyTorch source plus safetensors weights.
 export { exportOnnx } from "./core/export/onnx.ts";
 export type { ExportOnnxOptions } from "./core/export/onnx.ts";
+export { toPyTorch } from "./core/export/pytorch.ts";
+export type { PyTorchExport, ToPyTorchOptions } from "./core/export/pytorch.ts";
 // WebGPU: `await initWebGPU()` registers the "webgpu" device; `pickDevice()` falls back to the CPU
 // with a one-line reason; `device("webgpu")` gives the name or an error saying why not.
 export { device, initWebGPU, isSoftwareWebGPU, pickDevice } from "./gpu/device.ts";
