@@ -158,8 +158,7 @@ async function epoch(kernels: string): Promise<string> {
   manualSeed(0);
   const model = cnn(false);
   const optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  const loader = new data.DataLoader({
-    dataset: new data.TensorDataset(train.images, train.labels),
+  const loader = new data.DataLoader(new data.TensorDataset(train.images, train.labels), {
     batchSize: 64,
     shuffle: true,
   });

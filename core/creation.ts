@@ -9,6 +9,56 @@ import { checkShape, fmtShape, numel, type Shape } from "./shape.ts";
 import { type NestedArray, Tensor } from "./tensor.ts";
 import { full as fullOp, to } from "./ops/shape.ts";
 import { nextFloat, nextInt, nextNormal } from "./random.ts";
+import { checkAllocation, checkCount } from "./limits.ts";
+import { checkOptions } from "./options.ts";
+
+const TENSOR_KEYS = ["dtype", "device", "requiresGrad"];
+
+/**
+ * Checks the arguments of a creation function that takes a shape first: PyTorch's
+ * `zeros(2, 3)` is `zeros([2, 3])` here, and the options object comes second.
+ */
+function shapeFirst(
+  op: string,
+  args: ArrayLike<unknown>,
+  index = 0,
+  optionsIndex = index + 1,
+): TensorOptions {
+  const shape = args[index];
+  if (typeof shape === "number") {
+    const before = Array.from(args).slice(0, index).map((a) => `${a}, `).join("");
+    const sizes = Array.from(args).slice(index).filter((a) => typeof a === "number").join(", ");
+    throw new TypeError(
+      `${op}: the shape is one array, ${op}(${before}[${sizes}]) (PyTorch's ` +
+        `${op}(${before}${sizes})); options such as the dtype come after it: ` +
+        `${op}(${before}[${sizes}], { dtype: "float64" })`,
+    );
+  }
+  if (!Array.isArray(shape)) {
+    throw new TypeError(
+      `${op}: expected a shape (an array of sizes, e.g. [2, 3]), got ` +
+        `${shape === null ? "null" : typeof shape}`,
+    );
+  }
+  checkShape(op, shape);
+  const options = checkOptions<TensorOptions>(op, args, optionsIndex, TENSOR_KEYS);
+  checkAllocation(op, shape, options.dtype ?? "float32", options.device ?? "cpu");
+  return options;
+}
+
+/**
+ * Reads trailing optional numbers and an options object, so that `arange(5, { dtype })` and
+ * `eye(3, { dtype })` work as in PyTorch: the first plain object among the arguments after
+ * `from` is the options object, and nothing may follow it.
+ */
+function numbersThenOptions(op: string, args: IArguments, from: number, last: number) {
+  const all = Array.from(args);
+  let index = all.findIndex((a, i) => i >= from && typeof a === "object" && a !== null);
+  if (index < 0 || index > last) index = last;
+  const options = checkOptions<TensorOptions>(op, all, index, TENSOR_KEYS);
+  const numbers = all.slice(0, index) as (number | undefined)[];
+  return { numbers, options };
+}
 
 /** Options shared by the creation functions. */
 export interface TensorOptions {
@@ -86,8 +136,10 @@ export function tensor(
   values: NestedArray | TypedArray | readonly number[],
   options: TensorOptions & { shape?: Shape } = {},
 ): Tensor {
+  checkOptions("tensor", arguments, 1, ["dtype", "device", "requiresGrad", "shape"]);
   if (options.dtype) checkDType(options.dtype);
   const dtype = options.dtype ?? "float32";
+  if (options.shape) checkAllocation("tensor", options.shape, dtype, options.device ?? "cpu");
   if (ArrayBuffer.isView(values)) {
     const shape = options.shape ?? [values.length];
     checkShape("tensor", shape);
@@ -112,6 +164,10 @@ export function tensor(
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  shapeFirst("full", arguments, 0, 2);
+  if (typeof value !== "number") {
+    throw new TypeError(`full: the fill value must be a number, got ${typeof value}`);
+  }
   return finish(fullOp(shape, value, options.dtype ?? "float32", options.device ?? "cpu"), {
     requiresGrad: options.requiresGrad,
   });
@@ -119,21 +175,25 @@ export function full(shape: Shape, value: number, options: TensorOptions = {}): 
 
 /** A tensor of zeros. */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  shapeFirst("zeros", arguments);
   return full(shape, 0, options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  shapeFirst("ones", arguments);
   return full(shape, 1, options);
 }
 
 /** Zeros with the shape, dtype and device of `t`. */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions("zerosLike", arguments, 1, TENSOR_KEYS);
   return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...options });
 }
 
 /** Ones with the shape, dtype and device of `t`. */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  checkOptions("onesLike", arguments, 1, TENSOR_KEYS);
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...options });
 }
 
@@ -141,10 +201,19 @@ export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
  * `start, start + step, ...` below `end`, like `torch.arange`. With one argument, `0..end`.
  * Integer arguments give int32 unless a dtype is given.
  */
-export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+export function arange(start: number, end?: number, step?: number, options?: TensorOptions): Tensor;
+export function arange(): Tensor {
+  const { numbers, options } = numbersThenOptions("arange", arguments, 1, 3);
+  let [start, end, step = 1] = numbers as number[];
   if (end === undefined) [start, end] = [0, start];
+  for (const [name, value] of [["start", start], ["end", end], ["step", step]] as const) {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new TypeError(`arange: ${name} must be a finite number, got ${value}`);
+    }
+  }
   if (step === 0) throw new Error("arange: step must not be zero");
   const count = Math.max(0, Math.ceil((end - start) / step));
+  checkCount("arange", count, options.dtype ?? "float32", options.device ?? "cpu");
   const values = Array.from({ length: count }, (_, i) => start + i * step);
   const allInts = [start, end, step].every(Number.isInteger);
   const dtype = options.dtype ?? (allInts ? "int32" : "float32");
@@ -153,9 +222,11 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
 
 /** `steps` evenly spaced values from `start` to `end`, both included. */
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}) {
+  checkOptions("linspace", arguments, 3, TENSOR_KEYS);
   if (!Number.isInteger(steps) || steps < 0) {
     throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   }
+  checkCount("linspace", steps, options.dtype ?? "float32", options.device ?? "cpu");
   const values = Array.from(
     { length: steps },
     (_, i) => (steps === 1 ? start : start + (end - start) * (i / (steps - 1))),
@@ -164,14 +235,20 @@ export function linspace(start: number, end: number, steps: number, options: Ten
 }
 
 /** The identity matrix of `n` rows (and `m` columns). */
-export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+export function eye(n: number, m?: number, options?: TensorOptions): Tensor;
+export function eye(): Tensor {
+  const { numbers, options } = numbersThenOptions("eye", arguments, 1, 2);
+  const [n, m = n] = numbers as number[];
+  checkShape("eye", [n, m]);
+  checkAllocation("eye", [n, m], options.dtype ?? "float32", options.device ?? "cpu");
   const values = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
   return tensor(values, { ...options, shape: [n, m] });
 }
 
-function random(shape: Shape, options: TensorOptions, draw: () => number): Tensor {
-  checkShape("random", shape);
+function random(shape: Shape, options: TensorOptions, draw: () => number, op = "random"): Tensor {
+  checkShape(op, shape);
+  checkAllocation(op, shape, options.dtype ?? "float32", options.device ?? "cpu");
   const values = new Float64Array(numel(shape));
   for (let i = 0; i < values.length; i++) values[i] = draw();
   return tensor(values, { ...options, shape });
@@ -179,16 +256,19 @@ function random(shape: Shape, options: TensorOptions, draw: () => number): Tenso
 
 /** Uniform random values in [0, 1), from the seeded generator. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
-  return random(shape, options, nextFloat);
+  shapeFirst("rand", arguments);
+  return random(shape, options, nextFloat, "rand");
 }
 
 /** Standard normal random values, from the seeded generator. */
 export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
-  return random(shape, options, nextNormal);
+  shapeFirst("randn", arguments);
+  return random(shape, options, nextNormal, "randn");
 }
 
 /** Uniform random integers in [low, high) (int32 unless a dtype is given). */
 export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}) {
+  shapeFirst("randint", arguments, 2);
   if (!(high > low)) throw new Error(`randint: high (${high}) must be greater than low (${low})`);
-  return random(shape, { dtype: "int32", ...options }, () => nextInt(low, high));
+  return random(shape, { dtype: "int32", ...options }, () => nextInt(low, high), "randint");
 }

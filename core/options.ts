@@ -124,7 +124,8 @@ export function suggestKey(unknown: string, keys: readonly string[]): string | u
     const distance = editDistance(lower, key.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [key, distance];
   }
-  if (best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3))) return best;
+  // One typo in a short key, two in a longer one (a swap of two letters counts as two).
+  if (best !== undefined && bestDistance <= (best.length >= 5 ? 2 : 1)) return best;
   const prefix = keys.find((k) => lower.length >= 3 && k.toLowerCase().startsWith(lower));
   return prefix;
 }

@@ -23,6 +23,7 @@ import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
 import { matmul } from "./ops/matmul.ts";
+import { checkArgCount, checkOptions } from "./options.ts";
 import { norm } from "./ops/norm.ts";
 import * as sorting from "./ops/sort.ts";
 
@@ -293,8 +294,27 @@ export class Tensor {
 
   // ---- devices and dtypes --------------------------------------------------------------------
 
-  /** A copy on another device, or in another dtype (the same tensor if nothing changes). */
-  to(target: Device | DType): Tensor {
+  /**
+   * A copy on another device, or in another dtype (the same tensor if nothing changes):
+   * `t.to("webgpu")`, `t.to("float64")`, or both at once, `t.to({ device, dtype })`.
+   */
+  to(target: Device | DType | { device?: Device; dtype?: DType }): Tensor {
+    if (typeof target === "object" && target !== null) {
+      const { device, dtype } = checkOptions<{ device?: Device; dtype?: DType }>(
+        "to",
+        arguments,
+        0,
+        ["dtype", "device"],
+      );
+      const moved = device ? sh.to(this, device) : this;
+      return dtype ? sh.to(moved, dtype) : moved;
+    }
+    checkArgCount(
+      "to",
+      arguments,
+      1,
+      "give the device and dtype together: t.to({ device, dtype })",
+    );
     return sh.to(this, target);
   }
   /** As float32. */

@@ -42,7 +42,7 @@ Deno.test("TensorDataset: length, rows as tuples, and a clear error for mismatch
 });
 
 Deno.test("DataLoader batches have the batch size first, with a smaller last batch", async () => {
-  const loader = new data.DataLoader({ dataset: numbered(10), batchSize: 4 });
+  const loader = new data.DataLoader(numbered(10), { batchSize: 4 });
   assert.equal(loader.length, 3);
   const shapes: number[][][] = [];
   const labels: number[] = [];
@@ -56,27 +56,27 @@ Deno.test("DataLoader batches have the batch size first, with a smaller last bat
 });
 
 Deno.test("DataLoader without shuffle keeps the dataset's order and values", async () => {
-  const loader = new data.DataLoader({ dataset: numbered(5), batchSize: 2 });
+  const loader = new data.DataLoader(numbered(5), { batchSize: 2 });
   const [first] = [...loader];
   assert.deepEqual(await first[0].toArray(), [[0, -0], [1, -1]]);
 });
 
 Deno.test("dropLast skips the last, smaller batch (and length counts only full ones)", () => {
-  const loader = new data.DataLoader({ dataset: numbered(10), batchSize: 4, dropLast: true });
+  const loader = new data.DataLoader(numbered(10), { batchSize: 4, dropLast: true });
   assert.equal(loader.length, 2);
   const batches = [...loader];
   assert.equal(batches.length, 2);
   assert.ok(batches.every(([x]) => x.shape[0] === 4));
-  const exact = new data.DataLoader({ dataset: numbered(8), batchSize: 4, dropLast: true });
+  const exact = new data.DataLoader(numbered(8), { batchSize: 4, dropLast: true });
   assert.equal([...exact].length, 2);
-  const tooSmall = new data.DataLoader({ dataset: numbered(3), batchSize: 4, dropLast: true });
+  const tooSmall = new data.DataLoader(numbered(3), { batchSize: 4, dropLast: true });
   assert.equal(tooSmall.length, 0);
   assert.equal([...tooSmall].length, 0);
 });
 
 Deno.test("shuffle: every sample exactly once per epoch, in a new order each epoch", async () => {
   manualSeed(3);
-  const loader = new data.DataLoader({ dataset: numbered(23), batchSize: 5, shuffle: true });
+  const loader = new data.DataLoader(numbered(23), { batchSize: 5, shuffle: true });
   const first = (await epochLabels(loader)).flat();
   const second = (await epochLabels(loader)).flat();
   const all = Array.from({ length: 23 }, (_, i) => i);
@@ -87,7 +87,7 @@ Deno.test("shuffle: every sample exactly once per epoch, in a new order each epo
 });
 
 Deno.test("shuffle follows manualSeed: the same seed gives the same epochs", async () => {
-  const loader = new data.DataLoader({ dataset: numbered(12), batchSize: 5, shuffle: true });
+  const loader = new data.DataLoader(numbered(12), { batchSize: 5, shuffle: true });
   manualSeed(11);
   const a = [await epochLabels(loader), await epochLabels(loader)];
   manualSeed(11);
@@ -100,7 +100,7 @@ Deno.test("shuffle follows manualSeed: the same seed gives the same epochs", asy
 
 Deno.test("shuffled batches keep inputs and labels together", async () => {
   manualSeed(4);
-  const loader = new data.DataLoader({ dataset: numbered(9), batchSize: 4, shuffle: true });
+  const loader = new data.DataLoader(numbered(9), { batchSize: 4, shuffle: true });
   for (const [inputs, targets] of loader) {
     const rows = await inputs.toArray() as number[][];
     const labels = Array.from(await targets.data());
@@ -112,7 +112,7 @@ Deno.test("shuffled batches keep inputs and labels together", async () => {
 });
 
 Deno.test("for await works on a DataLoader too", async () => {
-  const loader = new data.DataLoader({ dataset: numbered(5), batchSize: 2 });
+  const loader = new data.DataLoader(numbered(5), { batchSize: 2 });
   let count = 0;
   for await (const [inputs] of loader) count += inputs.shape[0];
   assert.equal(count, 5);
@@ -123,7 +123,7 @@ Deno.test("a custom dataset of [tensor, number] samples is stacked, numbers beco
     length: 5,
     get: (i) => [tensor([[i, i * i]]), i * 10],
   };
-  const loader = new data.DataLoader({ dataset: squares, batchSize: 3 });
+  const loader = new data.DataLoader(squares, { batchSize: 3 });
   const batches = [...loader];
   assert.equal(batches.length, 2);
   const [inputs, targets] = batches[0];
@@ -132,14 +132,14 @@ Deno.test("a custom dataset of [tensor, number] samples is stacked, numbers beco
   assert.equal(targets.dtype, "int32");
   assert.deepEqual(await targets.toArray(), [0, 10, 20]);
   const fractional: data.Dataset<number> = { length: 2, get: (i) => i + 0.5 };
-  const [values] = [...new data.DataLoader({ dataset: fractional, batchSize: 2 })];
+  const [values] = [...new data.DataLoader(fractional, { batchSize: 2 })];
   assert.equal(values.dtype, "float32");
   assert.deepEqual(await values.toArray(), [0.5, 1.5]);
 });
 
 Deno.test("a dataset of single tensors gives batches that are single tensors", () => {
   const images: data.Dataset<Tensor> = { length: 4, get: () => tensor([[1, 2], [3, 4]]) };
-  const [batch] = [...new data.DataLoader({ dataset: images, batchSize: 4 })];
+  const [batch] = [...new data.DataLoader(images, { batchSize: 4 })];
   assert.deepEqual(batch.shape, [4, 2, 2]);
 });
 
@@ -147,9 +147,9 @@ Deno.test("the TensorDataset fast path gives the same batches as stacking rows o
   const dataset = numbered(7);
   const slow: data.Dataset<Tensor[]> = { length: 7, get: (i) => dataset.get(i) };
   manualSeed(8);
-  const fast = [...new data.DataLoader({ dataset, batchSize: 3, shuffle: true })];
+  const fast = [...new data.DataLoader(dataset, { batchSize: 3, shuffle: true })];
   manualSeed(8);
-  const stacked = [...new data.DataLoader({ dataset: slow, batchSize: 3, shuffle: true })];
+  const stacked = [...new data.DataLoader(slow, { batchSize: 3, shuffle: true })];
   assert.equal(fast.length, stacked.length);
   for (let b = 0; b < fast.length; b++) {
     for (let k = 0; k < 2; k++) {
@@ -165,19 +165,32 @@ Deno.test("collate rejects samples of different shapes with the shapes in the me
     length: 2,
     get: (i) => (i === 0 ? tensor([1, 2]) : tensor([1, 2, 3])),
   };
-  const loader = new data.DataLoader({ dataset: ragged, batchSize: 2 });
+  const loader = new data.DataLoader(ragged, { batchSize: 2 });
   assertThrowsWith(() => [...loader], ["collate", "sample 1", "[3]", "[2]"]);
 });
 
 Deno.test("DataLoader rejects a bad batch size or something that is not a dataset", () => {
-  assertThrowsWith(() => new data.DataLoader({ dataset: numbered(3), batchSize: 0 }), [
+  assertThrowsWith(() => new data.DataLoader(numbered(3), { batchSize: 0 }), [
     "batchSize",
     "positive integer",
     "0",
   ]);
   assertThrowsWith(
-    () => new data.DataLoader({ dataset: tensor([1, 2]) as unknown as data.Dataset }),
+    () => new data.DataLoader(tensor([1, 2]) as unknown as data.Dataset),
     ["DataLoader", "length", "get(index)", "TensorDataset"],
+  );
+  // The old single-object form points to PyTorch's order.
+  assertThrowsWith(
+    () => new data.DataLoader({ dataset: numbered(3), batchSize: 2 } as unknown as data.Dataset),
+    ["DataLoader", "dataset comes first", "new data.DataLoader(dataset, { batchSize"],
+  );
+  assertThrowsWith(
+    () => new data.DataLoader(numbered(3), { batch_size: 2 } as never),
+    ["DataLoader", '"batch_size"', 'did you mean "batchSize"'],
+  );
+  assertThrowsWith(
+    () => new data.DataLoader(numbered(3), 16 as never),
+    ["DataLoader", "second argument", "{ batchSize: 16 }"],
   );
 });
 
@@ -227,7 +240,7 @@ Deno.test("a Subset reads the right samples and loads batches through the fast p
   assert.equal(subset.length, 3);
   assert.deepEqual(await subset.get(0)[0].toArray(), [5, -5]);
   assert.ok(subset.getBatch, "a Subset of a TensorDataset should have the fast path");
-  const [batch] = [...new data.DataLoader({ dataset: subset, batchSize: 3 })];
+  const [batch] = [...new data.DataLoader(subset, { batchSize: 3 })];
   assert.deepEqual(await batch[0].toArray(), [[5, -5], [1, -1], [3, -3]]);
   assertThrowsWith(() => subset.get(3), ["index 3", "3 samples"]);
   assertThrowsWith(() => new data.Subset(dataset, [6]), ["Subset", "index 6"]);
@@ -244,7 +257,7 @@ Deno.test("a TransformedDataset transforms the input and keeps the label", async
   const [image, label] = doubled.get(1);
   assert.deepEqual(await image.toArray(), [[[10, 12], [14, 16]]]);
   assert.equal(await label.item(), 1);
-  const [batch] = [...new data.DataLoader({ dataset: doubled, batchSize: 2 })];
+  const [batch] = [...new data.DataLoader(doubled, { batchSize: 2 })];
   assert.deepEqual(batch[0].shape, [2, 1, 2, 2]);
   assert.deepEqual(await batch[1].toArray(), [0, 1]);
 });
@@ -255,7 +268,7 @@ Deno.test("a DataLoader over a TransformedDataset draws new augmentations each e
     new data.TensorDataset(images),
     data.transforms.randomHorizontalFlip(0.5),
   );
-  const loader = new data.DataLoader({ dataset, batchSize: 4 });
+  const loader = new data.DataLoader(dataset, { batchSize: 4 });
   manualSeed(0);
   const epochs: number[][] = [];
   for (let e = 0; e < 4; e++) {

@@ -40,7 +40,7 @@ export type Batch<S> = S extends readonly unknown[] ? { -readonly [K in keyof S]
  *   length: 10,
  *   get: (i) => [tensor([i]), tensor([i * i])],
  * };
- * const loader = new data.DataLoader({ dataset: squares, batchSize: 4 });
+ * const loader = new data.DataLoader(squares, { batchSize: 4 });
  * console.assert(loader.length === 3);
  * ```
  */
@@ -209,9 +209,7 @@ export class TransformedDataset<S extends Sample = Sample> implements Dataset<S>
 }
 
 /** Options of {@link DataLoader}. */
-export interface DataLoaderOptions<S extends Sample> {
-  /** The samples to load. */
-  dataset: Dataset<S>;
+export interface DataLoaderOptions {
   /** Samples per batch (the last batch may be smaller, see `dropLast`); 1 by default. */
   batchSize?: number;
   /** Visit the samples in a new random order every epoch (seeded); false by default. */
@@ -231,7 +229,7 @@ export interface DataLoaderOptions<S extends Sample> {
  * import { data, manualSeed, randn, randint } from "../../mod.ts";
  * manualSeed(0);
  * const dataset = new data.TensorDataset(randn([10, 3]), randint(0, 2, [10]));
- * const trainLoader = new data.DataLoader({ dataset, batchSize: 4, shuffle: true });
+ * const trainLoader = new data.DataLoader(dataset, { batchSize: 4, shuffle: true });
  * console.assert(trainLoader.length === 3);
  * for (const [inputs, targets] of trainLoader) {
  *   console.assert(inputs.shape[1] === 3 && targets.shape[0] === inputs.shape[0]);
@@ -249,15 +247,35 @@ export class DataLoader<S extends Sample = Sample>
   /** Whether a last, smaller batch is skipped. */
   readonly dropLast: boolean;
 
-  constructor({ dataset, batchSize = 1, shuffle = false, dropLast = false }: DataLoaderOptions<S>) {
-    if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
+  /**
+   * Creates the loader.
+   * @param dataset the samples to load (anything with a `length` and a `get(index)`)
+   * @param options `batchSize` (1 by default), `shuffle` and `dropLast` (false by default)
+   */
+  constructor(dataset: Dataset<S>, options: DataLoaderOptions = {}) {
+    const asOptions = dataset as unknown as { dataset?: unknown; get?: unknown };
+    if (asOptions && typeof asOptions === "object" && "dataset" in asOptions && !asOptions.get) {
       throw new TypeError(
-        "DataLoader: `dataset` must have a `length` and a `get(index)` method " +
-          "(for tensors, wrap them: new data.TensorDataset(inputs, targets))",
+        "DataLoader: the dataset comes first and the options second, as in PyTorch: " +
+          "new data.DataLoader(dataset, { batchSize: 16, shuffle: true })",
       );
     }
+    if (!dataset || typeof dataset.get !== "function" || !Number.isInteger(dataset.length)) {
+      throw new TypeError(
+        "DataLoader: the first argument, the dataset, must have a `length` and a " +
+          "`get(index)` method (for tensors, wrap them: new data.TensorDataset(inputs, " +
+          "targets)); the options come second: new data.DataLoader(dataset, { batchSize })",
+      );
+    }
+    checkOptions("DataLoader", arguments, 1, ["batchSize", "shuffle", "dropLast"]);
+    const { batchSize = 1, shuffle = false, dropLast = false } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
+    }
+    if (typeof shuffle !== "boolean" || typeof dropLast !== "boolean") {
+      throw new TypeError(
+        `DataLoader: shuffle and dropLast must be true or false, got ${shuffle} and ${dropLast}`,
+      );
     }
     this.dataset = dataset;
     this.batchSize = batchSize;

@@ -12,12 +12,11 @@
  *   data.transforms.randomHorizontalFlip(),
  *   data.transforms.randomCrop(8, { padding: 1 }),
  * ]);
- * const trainLoader = new data.DataLoader({
- *   dataset: new data.TransformedDataset(train, augment),
+ * const trainLoader = new data.DataLoader(new data.TransformedDataset(train, augment), {
  *   batchSize: 16,
  *   shuffle: true,
  * });
- * const testLoader = new data.DataLoader({ dataset: test, batchSize: 16 });
+ * const testLoader = new data.DataLoader(test, { batchSize: 16 });
  * console.assert(trainLoader.length === 5 && testLoader.length === 2);
  * ```
  * @module

@@ -472,6 +472,7 @@ export class Dropout extends Module {
    */
   constructor(p = 0.5) {
     super();
+    checkArgCount("Dropout", arguments, 1, "new nn.Dropout(p) takes no inplace flag");
     if (!(p >= 0 && p <= 1)) {
       throw new Error(`Dropout: probability has to be between 0 and 1, but got ${p}`);
     }
@@ -491,6 +492,12 @@ export class Dropout extends Module {
 
 /** `max(x, 0)`. */
 export class ReLU extends Module {
+  /** Creates the layer (it has no settings: PyTorch's `inplace` has no use here). */
+  constructor() {
+    super();
+    checkArgCount("ReLU", arguments, 0, "new nn.ReLU() takes no inplace flag: it is not needed");
+  }
+
   /** Applies the layer to `input`. */
   forward(input: Tensor): Tensor {
     return F.relu(input);

@@ -15,6 +15,7 @@ import { Tensor, type TensorLike } from "../tensor.ts";
 import { BINARY_OPS, type BinaryOp, type ElementwiseOp, UNARY_OPS, type UnaryOp } from "./table.ts";
 import { full, reshape, to } from "./shape.ts";
 import { sum } from "./reduce.ts";
+import { checkAllocation } from "../limits.ts";
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -71,6 +72,7 @@ export function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DTyp
     if (b.dtype !== dtype) b = to(b, dtype);
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
+  checkAllocation(op, shape, outDtype ?? a.dtype, a.device);
   const storage = getBackend(a.device).binary(
     op,
     { storage: a.storage, shape, strides: broadcastStrides(a.shape, shape), offset: 0 },

@@ -15,6 +15,7 @@ import { broadcastShapes, fmtShape, numel, sameShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { sumToShape } from "./elementwise.ts";
 import { expand, reshape, to } from "./shape.ts";
+import { checkAllocation } from "../limits.ts";
 
 /**
  * The product of the last two dimensions, `op(a) @ op(b)`, where `op` transposes a matrix when
@@ -37,6 +38,7 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
   const bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes("matmul", aBatch, bBatch);
   const batch = numel(batchShape);
+  checkAllocation("matmul", [...batchShape, m, n], a.dtype, a.device);
   // Each side is either a full batch (stride = one matrix) or a single matrix (stride 0);
   // anything in between is expanded to the full batch first.
   const batchOf = (t: Tensor, own: readonly number[], rows: number, cols: number) => {

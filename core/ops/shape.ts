@@ -15,6 +15,7 @@ import { checkDType, type Device, type DType, isFloat } from "../dtype.ts";
 import { checkShape, fmtShape, normDim, numel, type Shape, stridesOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { axisGeometry, sum } from "./reduce.ts";
+import { checkAllocation } from "../limits.ts";
 
 /** A tensor of `shape` filled with `value`. */
 export function full(
@@ -24,6 +25,7 @@ export function full(
   device: Device = "cpu",
 ) {
   checkShape("full", shape);
+  checkAllocation("full", shape, dtype, device);
   const storage = getBackend(device).fill(numel(shape), value, dtype);
   return new Tensor(storage, shape, dtype);
 }
@@ -62,10 +64,35 @@ export function to(x: Tensor, target: Device | DType): Tensor {
   }
   const dtype = checkDType(target);
   if (x.dtype === dtype) return x;
+  if (dtype === "int32" && isFloat(x.dtype)) checkIntegerRange(x);
   const storage = getBackend(x.device).cast(x.storage, x.numel(), x.dtype, dtype);
   const out = new Tensor(storage, x.shape, dtype);
   if (!isFloat(dtype)) return out;
   return record("cast", out, [x], (grad) => [isFloat(x.dtype) ? to(grad, x.dtype) : null]);
+}
+
+/**
+ * A cast to int32 of NaN, an infinity or a value outside int32's range has no meaningful
+ * result (C leaves it undefined; kernels would give 0 or wrap around): an error instead.
+ * Checked where the values can be read synchronously (the CPU).
+ */
+function checkIntegerRange(x: Tensor): void {
+  const backend = getBackend(x.device);
+  if (!backend.readSync) return;
+  const values = backend.readSync(x.storage, x.dtype);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v > -2147483649 && v < 2147483648)) {
+      throw new RangeError(
+        `to(int32): cannot convert ${v} (element ${i} of a tensor of shape ` +
+          `${fmtShape(x.shape)}) to int32: ` +
+          (Number.isNaN(v)
+            ? "NaN has no integer value; find where it came from (x.eq(x) is 0 at a NaN)"
+            : "it is outside int32's range [-2147483648, 2147483647]") +
+          `; clamp or filter the values first`,
+      );
+    }
+  }
 }
 
 /** The same values in a new shape (one size may be -1). Shares storage with `x`. */
@@ -89,7 +116,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (numel(target) !== x.numel()) {
     throw new Error(
       `reshape: shape ${fmtShape(shape)} is invalid for input of size ${x.numel()} ` +
-        `(${fmtShape(x.shape)} has ${x.numel()} elements, ${fmtShape(target)} has ${numel(target)})`,
+        `(${fmtShape(x.shape)} has ${x.numel()} elements, ${fmtShape(target)} has ${
+          numel(target)
+        })`,
     );
   }
   const out = new Tensor(x.storage, target, x.dtype);
@@ -182,6 +211,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
     strides.push(j < 0 || current === 1 ? 0 : own[j]);
   });
   if (target.every((d, i) => d === x.shape[i - lead]) && lead === 0) return x;
+  checkAllocation("expand", target, x.dtype, x.device);
   const out = stridedCopy(x, target, strides);
   // Each input element was repeated: its gradient is the sum over the copies.
   return record("expand", out, [x], (grad) => {

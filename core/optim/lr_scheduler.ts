@@ -98,7 +98,8 @@ export class StepLR extends LRScheduler {
    * @param options `stepSize` and `gamma`
    */
   constructor(optimizer: AnyOptimizer, options: StepLROptions) {
-    const { stepSize, gamma = 0.1 } = options;
+    checkOptions("StepLR", arguments, 1, ["stepSize", "gamma"]);
+    const { stepSize, gamma = 0.1 } = options ?? {};
     if (!Number.isInteger(stepSize) || stepSize < 1) {
       throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
     }
@@ -138,7 +139,8 @@ export class CosineAnnealingLR extends LRScheduler {
    * @param options `tMax` and `etaMin`
    */
   constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {
-    const { tMax, etaMin = 0 } = options;
+    checkOptions("CosineAnnealingLR", arguments, 1, ["tMax", "etaMin"]);
+    const { tMax, etaMin = 0 } = options ?? {};
     if (!(tMax > 0)) throw new Error(`CosineAnnealingLR: tMax must be > 0, got ${tMax}`);
     super(optimizer);
     this.tMax = tMax;
@@ -219,6 +221,16 @@ export class ReduceLROnPlateau {
    */
   constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
     this.optimizer = optimizer;
+    checkOptions("ReduceLROnPlateau", arguments, 1, [
+      "mode",
+      "factor",
+      "patience",
+      "threshold",
+      "thresholdMode",
+      "cooldown",
+      "minLr",
+      "eps",
+    ]);
     this.mode = options.mode ?? "min";
     this.factor = options.factor ?? 0.1;
     this.patience = options.patience ?? 10;

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { withNoGrad } from "../autograd.ts";
+import { bumpVersion, withNoGrad } from "../autograd.ts";
+import { checkOptions } from "../options.ts";
 import { getBackend, type OptimizerUpdate } from "../backend.ts";
 import { zerosLike } from "../creation.ts";
 import { fmtShape } from "../shape.ts";
@@ -109,6 +110,10 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
       }
       seen.add(p);
     }
+    checkOptions(`${name} parameter group`, [group], 0, [
+      "params",
+      ...Object.keys(this.defaults),
+    ]);
     const merged = { ...this.defaults, ...group, params: [...group.params] } as ParamGroup<H>;
     this.checkHyperParams(merged);
     this.paramGroups.push(merged);
@@ -135,6 +140,19 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
 
   /** The names of the state buffers kept per parameter (none, or momentum, or two moments). */
   protected abstract stateNames(group: ParamGroup<H>): string[];
+
+  /**
+   * Updates one parameter with tensor ops instead of the backend's fused step, for variants
+   * the kernels do not cover (Adam's AMSGrad); returns false to use the fused step.
+   */
+  protected composedStep(
+    _param: Tensor,
+    _grad: Tensor,
+    _group: ParamGroup<H>,
+    _state: ParamState,
+  ): boolean {
+    return false;
+  }
 
   /** The update for one parameter, given its group and its step number (from 1). */
   protected abstract updateFor(group: ParamGroup<H>, state: ParamState): OptimizerUpdate;
@@ -173,6 +191,9 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
     for (const name of names) state.buffers[name] ??= zerosLike(param);
     state.step++;
     const update = this.updateFor(group, state);
+    // The values change in place: a graph that saved them can no longer go backward.
+    bumpVersion(param);
+    if (this.composedStep(param, grad, group, state)) return;
     getBackend(param.device).optimizerStep(
       param.storage,
       grad.storage,

@@ -10,6 +10,7 @@ import {
   type ParamsInput,
   type ParamState,
 } from "./optimizer.ts";
+import { checkOptions } from "../options.ts";
 
 /** Hyper-parameters of {@link SGD}. */
 export interface SGDOptions extends BaseHyperParams {
@@ -42,8 +43,12 @@ export interface SGDOptions extends BaseHyperParams {
  * ], { lr: 1e-2 });
  * ```
  */
+/** The options of SGD, in PyTorch's positional order. */
+const SGD_KEYS = ["lr", "momentum", "dampening", "weightDecay", "nesterov"];
+
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
+    checkOptions(new.target.name, arguments, 1, SGD_KEYS);
     if (options?.lr === undefined) {
       throw new Error("SGD: a learning rate is required, e.g. new optim.SGD(params, { lr: 0.01 })");
     }

@@ -372,8 +372,7 @@ random order each epoch.`,
         const lr = 2e-3;
         const optimizer = new optim.Adam(model.parameters(), { lr });
         const lossFn = new nn.CrossEntropyLoss();
-        const trainLoader = new data.DataLoader({
-          dataset: new data.TensorDataset(trainImages, trainLabels),
+        const trainLoader = new data.DataLoader(new data.TensorDataset(trainImages, trainLabels), {
           batchSize,
           shuffle: true,
         });
@@ -433,8 +432,7 @@ usual suspects are the upper-body garments: shirt, T-shirt, pullover and coat.`,
         model.eval(); // evaluation mode (matters for layers such as dropout and batch norm)
 
         // Predict batch by batch under noGrad: no graph is needed to evaluate.
-        const testLoader = new data.DataLoader({
-          dataset: new data.TensorDataset(testImages, testLabels),
+        const testLoader = new data.DataLoader(new data.TensorDataset(testImages, testLabels), {
           batchSize: 64,
         });
         const predictions: number[] = [];

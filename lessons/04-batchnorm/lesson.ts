@@ -278,8 +278,7 @@ the logits, by running the layers one by one.`,
         const epochs = ctx.quick ? 1 : 2;
         const lossFn = new nn.CrossEntropyLoss();
         const optimizers = names.map((name) => new optim.SGD(models[name].parameters(), { lr }));
-        const trainLoader = new data.DataLoader({
-          dataset: new data.TensorDataset(trainImages, trainLabels),
+        const trainLoader = new data.DataLoader(new data.TensorDataset(trainImages, trainLabels), {
           batchSize,
           shuffle: true,
           dropLast: true,

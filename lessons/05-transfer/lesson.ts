@@ -314,11 +314,13 @@ head is new.`,
         const epochs = ctx.quick ? 3 : 20;
         const batchSize = 25;
         const lossFn = new nn.CrossEntropyLoss();
-        const trainLoader = new data.DataLoader({
-          dataset: new data.TensorDataset(newTrain.images, newTrain.labels),
-          batchSize,
-          shuffle: true,
-        });
+        const trainLoader = new data.DataLoader(
+          new data.TensorDataset(newTrain.images, newTrain.labels),
+          {
+            batchSize,
+            shuffle: true,
+          },
+        );
 
         // Accuracy on a set of images, in evaluation mode and without building a graph.
         const accuracy = async (model: nn.Module, { images, labels }: Task) => {

@@ -118,8 +118,7 @@ export async function pretrain(log: (line: string) => void = console.log): Promi
   const model = new SmallCnn(SETTINGS.classes.length);
   const optimizer = new optim.Adam(model.parameters(), { lr: SETTINGS.lr });
   const lossFn = new nn.CrossEntropyLoss();
-  const trainLoader = new data.DataLoader({
-    dataset: new data.TensorDataset(trainImages, trainLabels),
+  const trainLoader = new data.DataLoader(new data.TensorDataset(trainImages, trainLabels), {
     batchSize: SETTINGS.batchSize,
     shuffle: true,
   });
