@@ -51,6 +51,8 @@ export type { GradcheckOptions, Tolerance } from "./core/testing.ts";
 export * as data from "./core/data/index.ts";
 export * as F from "./core/nn/functional.ts";
 export * as nn from "./core/nn/index.ts";
+export { summary } from "./core/nn/summary.ts";
+export type { LayerSummary, ModelSummary, SummaryOptions } from "./core/nn/summary.ts";
 export * as optim from "./core/optim/index.ts";
 export * as metrics from "./core/metrics.ts";
 export {
