@@ -783,7 +783,7 @@ export function answerLineIn(hint: string, solutionsSource: string): string | un
   const bare = (text: string) => text.replace(/[\s;{}]/g, "");
   return codeLines(solutionsSource).find((line) => {
     const core = bare(line);
-    return core.length >= 14 && bare(squeezed).includes(core);
+    return core.length >= 24 && bare(squeezed).includes(core);
   });
 }
 
