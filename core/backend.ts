@@ -8,6 +8,10 @@
  * CPU, a GPU buffer on WebGPU, a block of WebAssembly memory for fast CPU kernels. Reading values
  * back is asynchronous, because a GPU answers later.
  *
+ * Fused kernels (max pooling with its argmax, training-mode batch norm) are not methods of a
+ * backend: they are registrations in the kernel registry at the end of this file, looked up by
+ * (kernel, provider, dtype), as TensorFlow.js's `registerKernel` does.
+ *
  * Every kernel returns fresh storage holding a contiguous, row-major result, except
  * {@link Backend.writeStrided} and the optimizer kernels, which write into storage the core owns.
  * Shapes are checked by the core before a kernel is called: kernels may assume valid arguments.
@@ -141,6 +145,11 @@ export type OptimizerUpdate =
 /** The kernels a device provides. */
 export interface Backend {
   readonly device: Device;
+  /**
+   * Whose registered kernels run ops of this dtype now (see {@link findKernel}). The CPU picks
+   * the WebAssembly kernels for float32 while they are in use, the reference loops otherwise.
+   */
+  kernelProvider(dtype: DType): KernelProvider;
 
   /** Copies values from the host into new storage. */
   upload(values: TypedArray): Storage;
@@ -210,49 +219,6 @@ export interface Backend {
   indexAdd(index: Storage, src: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
 
   /**
-   * Optional fused max pooling (padding reads as -Infinity): the maxima `[n, c, outH, outW]`
-   * and, as int32, where each came from (`iy * w + ix` within its image plane). A backend without
-   * it pools through im2col and a max reduction.
-   */
-  maxPool2d?(x: Storage, dtype: DType, geom: Conv2dGeometry): { values: Storage; indices: Storage };
-  /** Optional backward pass of {@link Backend.maxPool2d}: each gradient goes to its maximum. */
-  maxPool2dBackward?(
-    grad: Storage,
-    indices: Storage,
-    dtype: DType,
-    geom: Conv2dGeometry,
-  ): Storage;
-
-  /**
-   * Optional fused training-mode batch norm, per channel over `[n, c, spatial]`: the batch
-   * `mean`, the biased `variance` (divided by the count), `invStd = 1 / sqrt(variance + eps)`
-   * (each `[c]`) and `out = (x - mean) * invStd * weight + bias`. A null weight or bias means 1
-   * or 0. A backend without it composes the same computation from means, sub, div, mul and add.
-   */
-  batchNormTrain?(
-    x: Storage,
-    weight: Storage | null,
-    bias: Storage | null,
-    dtype: DType,
-    geom: BatchNormGeometry,
-  ): { out: Storage; mean: Storage; variance: Storage; invStd: Storage };
-  /**
-   * Optional backward pass of {@link Backend.batchNormTrain}, from the saved `mean` and
-   * `invStd`: the gradient of the input, and (where `wanted` asks for them, else null) the
-   * gradients of the weight and bias, each `[c]`.
-   */
-  batchNormTrainBackward?(
-    grad: Storage,
-    x: Storage,
-    weight: Storage | null,
-    mean: Storage,
-    invStd: Storage,
-    dtype: DType,
-    geom: BatchNormGeometry,
-    wanted: { weight: boolean; bias: boolean },
-  ): { dx: Storage; dWeight: Storage | null; dBias: Storage | null };
-
-  /**
    * Updates a parameter in place from its gradient, with state buffers (momentum, or Adam's
    * first and second moments) also updated in place. Storage identities do not change.
    */
@@ -289,4 +255,88 @@ export function getBackend(device: Device): Backend {
 /** Whether a device's backend has been registered. */
 export function hasBackend(device: Device): boolean {
   return backends.has(device);
+}
+
+// ---- The kernel registry ----------------------------------------------------------------------
+
+/**
+ * Who provides a registered kernel: the readable reference loops of `core/cpu/` (every dtype of
+ * the CPU, the oracle the others are tested against), the WebAssembly kernels of `core/wasm/`
+ * (float32 on the CPU), or the WGSL kernels of `gpu/`.
+ */
+export type KernelProvider = "reference" | "wasm" | "webgpu";
+
+/**
+ * The fused kernels an op may look up by name, with their signatures. Storage in, storage out:
+ * the op records autograd around them.
+ */
+export interface FusedKernels {
+  /**
+   * Max pooling (padding reads as -Infinity): the maxima `[n, c, outH, outW]` and, as int32,
+   * where each came from (`iy * w + ix` within its image plane). A window holding a NaN gives
+   * NaN, and its index points at the first NaN.
+   */
+  maxPool2d(x: Storage, dtype: DType, geom: Conv2dGeometry): { values: Storage; indices: Storage };
+  /** The backward pass of max pooling: each gradient goes to the pixel its maximum came from. */
+  maxPool2dBackward(grad: Storage, indices: Storage, dtype: DType, geom: Conv2dGeometry): Storage;
+  /**
+   * Training-mode batch norm, per channel over `[n, c, spatial]`: the batch `mean`, the biased
+   * `variance` (divided by the count), `invStd = 1 / sqrt(variance + eps)` (each `[c]`) and
+   * `out = (x - mean) * invStd * weight + bias`. A null weight or bias means 1 or 0.
+   */
+  batchNormTrain(
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    dtype: DType,
+    geom: BatchNormGeometry,
+  ): { out: Storage; mean: Storage; variance: Storage; invStd: Storage };
+  /**
+   * The backward pass of batch norm from the saved `mean` and `invStd`: the gradient of the
+   * input, and (where `wanted` asks for them, else null) those of the weight and bias, `[c]`.
+   */
+  batchNormTrainBackward(
+    grad: Storage,
+    x: Storage,
+    weight: Storage | null,
+    mean: Storage,
+    invStd: Storage,
+    dtype: DType,
+    geom: BatchNormGeometry,
+    wanted: { weight: boolean; bias: boolean },
+  ): { dx: Storage; dWeight: Storage | null; dBias: Storage | null };
+}
+
+/** The name of a fused kernel. */
+export type KernelName = keyof FusedKernels;
+
+const kernels = new Map<string, unknown>();
+const kernelKey = (name: string, provider: KernelProvider, dtype: DType) =>
+  `${name}/${provider}/${dtype}`;
+
+/** Registers a kernel under (name, provider, dtype), for each of `dtypes`. */
+export function registerKernel<K extends KernelName>(
+  name: K,
+  provider: KernelProvider,
+  dtypes: readonly DType[],
+  kernel: FusedKernels[K],
+): void {
+  for (const dtype of dtypes) kernels.set(kernelKey(name, provider, dtype), kernel);
+}
+
+/**
+ * The kernel registered for an op on a device and dtype: the current provider's (WebAssembly
+ * for float32 on the CPU), else, on the CPU, the reference kernel. Undefined where neither is
+ * registered (WebGPU has no fused batch norm): the op then composes the same computation from
+ * tensor ops, whose kernels every backend has.
+ */
+export function findKernel<K extends KernelName>(
+  name: K,
+  device: Device,
+  dtype: DType,
+): FusedKernels[K] | undefined {
+  const provider = getBackend(device).kernelProvider(dtype);
+  const kernel = kernels.get(kernelKey(name, provider, dtype)) ??
+    (device === "cpu" ? kernels.get(kernelKey(name, "reference", dtype)) : undefined);
+  return kernel as FusedKernels[K] | undefined;
 }

@@ -13,6 +13,7 @@ import type {
   AxisGeometry,
   Backend,
   Conv2dGeometry,
+  KernelProvider,
   MatmulSpec,
   OptimizerUpdate,
   Storage,
@@ -80,6 +81,10 @@ type Layout = Omit<StridedView, "storage">;
 /** The WebGPU implementation of the core's {@link Backend} interface. */
 export class WebGPUBackend implements Backend {
   readonly device = "webgpu" as const;
+  /** WebGPU registers no fused kernels yet: ops compose them from the kernels below. */
+  kernelProvider(): KernelProvider {
+    return "webgpu";
+  }
   /** The runtime that records and submits GPU work (exposed for tests and benchmarks). */
   readonly runtime: GpuRuntime;
   /** The largest tensor binding the device allows, in bytes. */

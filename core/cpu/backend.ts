@@ -14,6 +14,8 @@ import type {
 import { allocArray, type DType, type TypedArray } from "../dtype.ts";
 import type { BinaryOp, UnaryOp } from "../ops/table.ts";
 import * as k from "./kernels.ts";
+// The reference fused kernels register themselves (max pooling, batch norm).
+import "./fused.ts";
 
 /** CPU storage: a typed array of the tensor's dtype. */
 export class CpuStorage implements Storage {
@@ -26,12 +28,14 @@ export class CpuStorage implements Storage {
   }
 }
 
-/** The typed array behind CPU storage. */
+/**
+ * The typed array behind CPU storage: a {@link CpuStorage}'s array, or a view of the wasm memory
+ * for storage of the WebAssembly kernels (which has a `data` view too).
+ */
 export function cpuData(storage: Storage): TypedArray {
-  if (!(storage instanceof CpuStorage)) {
-    throw new Error(`expected CPU storage, got storage on "${storage.device}"`);
-  }
-  return storage.data;
+  const data = storage.device === "cpu" ? (storage as { data?: TypedArray }).data : undefined;
+  if (!data) throw new Error(`expected CPU storage, got storage on "${storage.device}"`);
+  return data;
 }
 
 const wrap = (data: TypedArray) => new CpuStorage(data);
@@ -39,6 +43,7 @@ const wrap = (data: TypedArray) => new CpuStorage(data);
 /** The reference CPU backend (readable TypeScript loops; all dtypes). */
 export const cpuBackend: Backend = {
   device: "cpu",
+  kernelProvider: () => "reference",
   upload: (values) => wrap(values.slice()),
   read: (storage) => Promise.resolve(cpuData(storage).slice()),
   readSync: (storage) => cpuData(storage).slice(),

@@ -14,7 +14,7 @@
  * @module
  */
 import { markInternal, withNoGrad } from "../autograd.ts";
-import { getBackend, type Storage } from "../backend.ts";
+import { findKernel, getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
 import { fmtShape, sameShape } from "../shape.ts";
@@ -201,17 +201,17 @@ export function batchNorm(
 }
 
 /**
- * Training-mode batch norm as one fused kernel of the backend (the WebAssembly CPU kernels
- * offer one for float32), recorded as one op whose backward is one kernel too. It computes the
+ * Training-mode batch norm as one fused kernel from the kernel registry (the reference loops of
+ * `core/cpu/fused.ts`, the WebAssembly kernels for float32), recorded as one op whose backward is
+ * one kernel too. It computes the
  * same formulas as the composed path of {@link batchNorm}, with the gradients worked out by
  * hand: with m values per channel and xHat = (x - mean) / sqrt(var + eps),
  *
  *   dBias = sum(dy),  dWeight = sum(dy * xHat),
  *   dx = weight / sqrt(var + eps) / m * (m * dy - sum(dy) - xHat * sum(dy * xHat)).
  *
- * Returns null (and the composed path runs) where the backend has no such kernel, for other
- * dtypes than float32 (float64 gradchecks go through the composed ops), and for mixed devices
- * or dtypes, which the composed ops report.
+ * Returns null (and the composed path runs) where no such kernel is registered (WebGPU), and
+ * for mixed devices or dtypes, which the composed ops report.
  */
 function batchNormTrainFused(
   input: Tensor,
@@ -219,14 +219,15 @@ function batchNormTrainFused(
   bias: Tensor | null,
   eps: number,
 ): { out: Tensor; mean: Tensor; variance: Tensor } | null {
-  const backend = getBackend(input.device);
-  if (!backend.batchNormTrain || !backend.batchNormTrainBackward) return null;
+  const forward = findKernel("batchNormTrain", input.device, input.dtype);
+  const backward = findKernel("batchNormTrainBackward", input.device, input.dtype);
+  if (!forward || !backward) return null;
   const params = [weight, bias].filter((p): p is Tensor => p !== null);
-  const sameKind = (p: Tensor) => p.dtype === "float32" && p.device === input.device;
-  if (input.dtype !== "float32" || input.numel() === 0 || !params.every(sameKind)) return null;
+  const sameKind = (p: Tensor) => p.dtype === input.dtype && p.device === input.device;
+  if (input.numel() === 0 || !params.every(sameKind)) return null;
   const [n, c] = input.shape;
   const geom = { n, c, spatial: input.numel() / (n * c), eps };
-  const result = backend.batchNormTrain(
+  const result = forward(
     input.storage,
     weight?.storage ?? null,
     bias?.storage ?? null,
@@ -240,7 +241,7 @@ function batchNormTrainFused(
   const invStd = new Tensor(result.invStd, [c], input.dtype);
   const recorded = record("batchNorm", out, [input, ...params], (grad) => {
     const wanted = { weight: !!weight?.requiresGrad, bias: !!bias?.requiresGrad };
-    const grads = backend.batchNormTrainBackward!(
+    const grads = backward(
       grad.storage,
       input.storage,
       weight?.storage ?? null,

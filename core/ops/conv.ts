@@ -14,7 +14,7 @@
  * @module
  */
 import { markInternal, ownedByGraph, record } from "../autograd.ts";
-import { type Conv2dGeometry, getBackend } from "../backend.ts";
+import { type Conv2dGeometry, findKernel, getBackend } from "../backend.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { add } from "./elementwise.ts";
@@ -227,24 +227,25 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
  * Max pooling: the largest value of each window. Padding reads as -Infinity, so it never wins.
  * The gradient flows to the first maximum of each window.
  *
- * As written here it is `unfold` followed by a max over each window, and its backward comes
- * from theirs. A backend may offer the same computation as one fused kernel (the WebAssembly
- * CPU kernels do, for float32), which remembers where each maximum was and sends the gradient
- * straight there; it gives the same numbers, faster.
+ * On the CPU it is one kernel from the registry (the reference loops of `core/cpu/fused.ts`, the
+ * WebAssembly kernels for float32), which remembers where each maximum was and sends the
+ * gradient straight there. Where no kernel is registered (WebGPU), the same computation is
+ * composed: `unfold` followed by a max over each window, its backward coming from theirs.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
   checkOptions("maxPool2d", arguments, 2, ["stride", "padding", "dilation"]);
-  const backend = getBackend(x.device);
-  if (backend.maxPool2d && backend.maxPool2dBackward && x.dtype === "float32") {
+  const pool = findKernel("maxPool2d", x.device, x.dtype);
+  const poolBackward = findKernel("maxPool2dBackward", x.device, x.dtype);
+  if (pool && poolBackward) {
     const geom = poolGeometry("maxPool2d", x, kernelSize, options, -Infinity);
-    const { values, indices } = backend.maxPool2d(x.storage, x.dtype, geom);
+    const { values, indices } = pool(x.storage, x.dtype, geom);
     const shape = [geom.n, geom.c, geom.outH, geom.outW];
     const out = new Tensor(values, shape, x.dtype);
     // Where each window's maximum was (a flat index within its channel), kept for backward.
     const winners = new Tensor(indices, shape, "int32");
     record("maxPool2d", out, [x], (grad) => [
       new Tensor(
-        backend.maxPool2dBackward!(grad.storage, winners.storage, grad.dtype, geom),
+        poolBackward(grad.storage, winners.storage, grad.dtype, geom),
         x.shape,
         grad.dtype,
       ),

@@ -9,13 +9,14 @@
  * and step through the code that computes a result; results agree within float32 rounding.
  *
  * Either kernel set accepts storage made by the other, so the switch can be flipped at any time.
+ * This file only dispatches: storage lives in `storage.ts`, fused kernels are registrations
+ * (`fused.ts` here, `core/cpu/fused.ts` for the reference).
  *
  * @module
  */
 import type {
   AxisGeometry,
   Backend,
-  BatchNormGeometry,
   Conv2dGeometry,
   MatmulSpec,
   OptimizerUpdate,
@@ -24,189 +25,28 @@ import type {
 } from "../backend.ts";
 import type { DType, TypedArray } from "../dtype.ts";
 import type { BinaryOp, UnaryOp } from "../ops/table.ts";
-import { cpuBackend, CpuStorage } from "../cpu/backend.ts";
-import { WasmKernels } from "./kernels.ts";
+import { cpuBackend } from "../cpu/backend.ts";
+import {
+  adopt,
+  allocate,
+  asCpu,
+  getCpuKernels,
+  readAsync,
+  readValues,
+  wasmFor,
+  WasmStorage,
+  withInputs,
+} from "./storage.ts";
+import "./fused.ts";
 
-/** The kernel sets of the CPU backend. */
-export type CpuKernelSet = "wasm" | "reference";
-
-/** CPU storage in the wasm memory: `length` float32 or int32 values at byte address `ptr`. */
-export class WasmStorage implements Storage {
-  readonly device = "cpu" as const;
-  refs = 0;
-  #freed = false;
-
-  constructor(
-    readonly kernels: WasmKernels,
-    readonly ptr: number,
-    readonly length: number,
-    readonly dtype: "float32" | "int32",
-  ) {}
-
-  /** A view of the values (valid until the wasm memory next grows: do not keep it). */
-  get data(): Float32Array | Int32Array {
-    if (this.#freed) throw new Error("wasm storage: used after it was freed");
-    return this.dtype === "float32"
-      ? this.kernels.f32(this.ptr, this.length)
-      : this.kernels.i32(this.ptr, this.length);
-  }
-
-  /** Gives the block back to the allocator (once). */
-  release(): void {
-    if (this.#freed) return;
-    this.#freed = true;
-    this.kernels.free(this.ptr);
-  }
-}
-
-let kernelSet: CpuKernelSet = "wasm";
-/** The kernels, loaded on first use; null where the engine cannot run them. */
-let loaded: WasmKernels | null | undefined;
-
-function wasmKernels(): WasmKernels | null {
-  if (loaded === undefined) {
-    try {
-      loaded = WasmKernels.create();
-    } catch {
-      loaded = null;
-    }
-  }
-  return loaded;
-}
-
-/**
- * Chooses the CPU kernels: `"wasm"` (the default: WebAssembly SIMD for float32) or
- * `"reference"` (the readable TypeScript loops of `core/cpu/kernels.ts` for every dtype).
- */
-export function setCpuKernels(kernels: CpuKernelSet): void {
-  if (kernels !== "wasm" && kernels !== "reference") {
-    throw new Error(`setCpuKernels: unknown kernel set "${kernels}": use "wasm" or "reference"`);
-  }
-  kernelSet = kernels;
-}
-
-/**
- * The CPU kernel set in use: `"wasm"`, or `"reference"` when chosen or when this engine cannot
- * run the wasm kernels (no WebAssembly SIMD).
- */
-export function getCpuKernels(): CpuKernelSet {
-  return kernelSet === "wasm" && wasmKernels() ? "wasm" : "reference";
-}
-
-/**
- * How many threads large float32 matrix products use on the CPU: 2 (the default where the
- * engine can share memory with a worker) or 1.
- */
-export function setCpuThreads(threads: 1 | 2): void {
-  wasmKernels()?.setThreads(threads);
-}
-
-/** What the wasm kernels run with, and how much of their memory is used (bytes). */
-export function wasmKernelInfo(): {
-  available: boolean;
-  relaxedSimd: boolean;
-  threads: number;
-  memoryBytes: number;
-  inUseBytes: number;
-} {
-  const kernels = wasmKernels();
-  const stats = kernels?.allocator.stats();
-  return {
-    available: kernels !== null,
-    relaxedSimd: kernels?.relaxed ?? false,
-    threads: kernels?.threads ?? 1,
-    memoryBytes: stats?.memory ?? 0,
-    inUseBytes: stats?.inUse ?? 0,
-  };
-}
-
-// ---- Moving between the two kinds of storage ----
-
-/** The kernels when this op should run in wasm: the wasm set, and a float32 or int32 dtype. */
-function wasmFor(...dtypes: DType[]): WasmKernels | null {
-  if (kernelSet !== "wasm" || dtypes.some((dtype) => dtype === "float64")) return null;
-  return wasmKernels();
-}
-
-/** Bytes of wasm storage allocated since reading values last let the event loop run. */
-let allocatedSinceYield = 0;
-/** Past this, an asynchronous read lets the event loop run once (see {@link readAsync}). */
-const YIELD_AFTER_BYTES = 16 * 2 ** 20;
-
-/** New wasm storage of `length` values (contents undefined). */
-function allocate(kernels: WasmKernels, length: number, dtype: "float32" | "int32") {
-  const bytes = Math.max(length, 1) * 4;
-  allocatedSinceYield += bytes;
-  return new WasmStorage(kernels, kernels.alloc(bytes), length, dtype);
-}
-
-/**
- * Resolves after one turn of the event loop, so that pending finalizers run. Two things that
- * look right do not work well in Deno: once an npm package is loaded, Deno installs Node's
- * MessageChannel, whose messages do not give finalizers a turn; and a chain of `setTimeout(0)`
- * is clamped (about 2 ms a turn, more than a whole training step of a small model). An
- * asynchronous digest of one byte completes as a task of its own in about 0.1 ms, in Deno and
- * in browsers; where `crypto.subtle` is missing (a page served over plain http), a timer does.
- */
-function nextTask(): Promise<unknown> {
-  if (globalThis.crypto?.subtle) return crypto.subtle.digest("SHA-256", oneByte);
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-const oneByte = new Uint8Array(1);
-
-/**
- * Reads values asynchronously. Most memory comes back deterministically (backward() releases
- * the graph, zeroGrad() the old gradients); what is left, tensors a user dropped, comes back
- * when the garbage collector finds them, in a task of its own. So after much allocation, a read
- * lets the event loop run once before it returns, which gives those finalizers their turn.
- */
-async function readAsync(storage: Storage, dtype: DType): Promise<TypedArray> {
-  const values = readValues(storage, dtype);
-  if (allocatedSinceYield > YIELD_AFTER_BYTES) {
-    allocatedSinceYield = 0;
-    await nextTask();
-  }
-  return values;
-}
-
-/** Storage as the reference kernels take it: wasm storage becomes a view, without a copy. */
-function asCpu(storage: Storage): CpuStorage {
-  if (storage instanceof WasmStorage) return new CpuStorage(storage.data);
-  return storage as CpuStorage;
-}
-
-/**
- * The address of storage's values in the wasm memory, copying them in when they live in a
- * JavaScript typed array (storage made by the reference kernels). Call `done()` afterwards.
- */
-function inWasm(kernels: WasmKernels, storage: Storage): { ptr: number; done: () => void } {
-  if (storage instanceof WasmStorage) return { ptr: storage.ptr, done: () => {} };
-  const values = (storage as CpuStorage).data;
-  const ptr = kernels.alloc(Math.max(values.length, 1) * 4);
-  if (values instanceof Int32Array) kernels.i32(ptr, values.length).set(values);
-  else kernels.f32(ptr, values.length).set(values);
-  return { ptr, done: () => kernels.free(ptr) };
-}
-
-/** A result of the reference kernels, moved into wasm memory when the wasm set is in use. */
-function adopt(storage: Storage, dtype: DType): Storage {
-  const kernels = wasmFor(dtype);
-  if (!kernels || storage instanceof WasmStorage) return storage;
-  const values = (storage as CpuStorage).data;
-  const out = allocate(kernels, values.length, dtype as "float32" | "int32");
-  out.data.set(values);
-  return out;
-}
-
-/** Runs a wasm kernel over several inputs, copying in those that are not in wasm memory yet. */
-function withInputs<T>(kernels: WasmKernels, inputs: Storage[], run: (ptrs: number[]) => T): T {
-  const handles = inputs.map((storage) => inWasm(kernels, storage));
-  try {
-    return run(handles.map((handle) => handle.ptr));
-  } finally {
-    handles.forEach((handle) => handle.done());
-  }
-}
+export {
+  type CpuKernelSet,
+  getCpuKernels,
+  setCpuKernels,
+  setCpuThreads,
+  wasmKernelInfo,
+  WasmStorage,
+} from "./storage.ts";
 
 // ---- The backend ----
 
@@ -216,6 +56,8 @@ function withInputs<T>(kernels: WasmKernels, inputs: Storage[], run: (ptrs: numb
  */
 export const wasmCpuBackend: Backend = {
   device: "cpu",
+  kernelProvider: (dtype: DType) =>
+    dtype === "float32" && getCpuKernels() === "wasm" ? "wasm" : "reference",
 
   upload(values: TypedArray): Storage {
     const dtype = values instanceof Float64Array
@@ -434,82 +276,6 @@ export const wasmCpuBackend: Backend = {
     return out;
   },
 
-  maxPool2d(x: Storage, dtype: DType, g: Conv2dGeometry) {
-    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
-    if (!kernels) return maxPool2dReference(x, dtype, g);
-    const length = g.n * g.c * g.outH * g.outW;
-    const values = allocate(kernels, length, "float32");
-    const indices = allocate(kernels, length, "int32");
-    withInputs(kernels, [x], ([src]) => kernels.maxPool2d(values.ptr, indices.ptr, src, g));
-    return { values, indices };
-  },
-  maxPool2dBackward(grad: Storage, indices: Storage, dtype: DType, g: Conv2dGeometry) {
-    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
-    if (!kernels) return maxPool2dBackwardReference(grad, indices, dtype, g);
-    const dx = allocate(kernels, g.n * g.c * g.h * g.w, "float32");
-    withInputs(kernels, [grad, indices], ([pg, pi]) => {
-      kernels.maxPool2dBackward(dx.ptr, pg, pi, g);
-    });
-    return dx;
-  },
-
-  batchNormTrain(
-    x: Storage,
-    weight: Storage | null,
-    bias: Storage | null,
-    dtype: DType,
-    g: BatchNormGeometry,
-  ) {
-    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
-    if (!kernels) return batchNormTrainReference(x, weight, bias, dtype, g);
-    const out = allocate(kernels, g.n * g.c * g.spatial, "float32");
-    const mean = allocate(kernels, g.c, "float32");
-    const variance = allocate(kernels, g.c, "float32");
-    const invStd = allocate(kernels, g.c, "float32");
-    const params = [weight, bias].filter((p): p is Storage => p !== null);
-    withInputs(kernels, [x, ...params], ([px, ...pp]) => {
-      kernels.channelMeanVar(mean.ptr, variance.ptr, px, g.n, g.c, g.spatial);
-      // invStd = 1 / sqrt(var + eps), one value per channel. (Views of the wasm memory, taken
-      // with no allocation in between.)
-      const v = variance.data;
-      const inv = invStd.data;
-      for (let ci = 0; ci < g.c; ci++) inv[ci] = 1 / Math.sqrt(v[ci] + g.eps);
-      const stats = {
-        mean: mean.ptr,
-        invStd: invStd.ptr,
-        weight: weight ? pp[0] : 0,
-        bias: bias ? pp[weight ? 1 : 0] : 0,
-      };
-      kernels.batchNormForward(out.ptr, px, stats, g.n, g.c, g.spatial);
-    });
-    return { out, mean, variance, invStd };
-  },
-  batchNormTrainBackward(
-    grad: Storage,
-    x: Storage,
-    weight: Storage | null,
-    mean: Storage,
-    invStd: Storage,
-    dtype: DType,
-    g: BatchNormGeometry,
-    wanted: { weight: boolean; bias: boolean },
-  ) {
-    const kernels = dtype === "float32" ? wasmFor(dtype) : null;
-    if (!kernels) {
-      return batchNormTrainBackwardReference(grad, x, weight, mean, invStd, dtype, g, wanted);
-    }
-    const dx = allocate(kernels, g.n * g.c * g.spatial, "float32");
-    const dWeight = wanted.weight ? allocate(kernels, g.c, "float32") : null;
-    const dBias = wanted.bias ? allocate(kernels, g.c, "float32") : null;
-    const inputs = [grad, x, mean, invStd, ...(weight ? [weight] : [])];
-    withInputs(kernels, inputs, ([pg, px, pm, pi, pw = 0]) => {
-      const grads = { dx: dx.ptr, dWeight: dWeight?.ptr ?? 0, dBias: dBias?.ptr ?? 0 };
-      const stats = { mean: pm, invStd: pi, weight: pw };
-      kernels.batchNormBackward(grads, pg, px, stats, g.n, g.c, g.spatial);
-    });
-    return { dx, dWeight, dBias };
-  },
-
   optimizerStep(
     param: Storage,
     grad: Storage,
@@ -536,166 +302,8 @@ export const wasmCpuBackend: Backend = {
   },
 };
 
-/**
- * Max pooling with the reference kernels (float64, or the reference set): a plain loop over each
- * window, in the same order as the wasm kernel, so that ties pick the same pixel.
- */
-function maxPool2dReference(x: Storage, dtype: DType, g: Conv2dGeometry) {
-  const input = asCpu(x).data;
-  const planes = g.n * g.c;
-  const pixels = g.outH * g.outW;
-  const values = cpuBackend.fill(planes * pixels, 0, dtype) as CpuStorage;
-  const indices = new Int32Array(planes * pixels);
-  for (let plane = 0, k = 0; plane < planes; plane++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++, k++) {
-        let best = -Infinity;
-        let bestIndex = -1;
-        for (let ky = 0; ky < g.kernelH; ky++) {
-          const iy = oy * g.strideH - g.padH + ky * g.dilationH;
-          if (iy < 0 || iy >= g.h) continue;
-          for (let kx = 0; kx < g.kernelW; kx++) {
-            const ix = ox * g.strideW - g.padW + kx * g.dilationW;
-            if (ix < 0 || ix >= g.w) continue;
-            const value = input[plane * g.h * g.w + iy * g.w + ix];
-            if (value > best || bestIndex < 0) {
-              best = value;
-              bestIndex = iy * g.w + ix;
-            }
-          }
-        }
-        values.data[k] = best;
-        indices[k] = bestIndex;
-      }
-    }
-  }
-  return { values: adopt(values, dtype), indices: adopt(new CpuStorage(indices), "int32") };
-}
-
-/** The backward pass of {@link maxPool2dReference}. */
-function maxPool2dBackwardReference(
-  grad: Storage,
-  indices: Storage,
-  dtype: DType,
-  g: Conv2dGeometry,
-): Storage {
-  const dy = asCpu(grad).data;
-  const at = asCpu(indices).data;
-  const pixels = g.outH * g.outW;
-  const dx = cpuBackend.fill(g.n * g.c * g.h * g.w, 0, dtype) as CpuStorage;
-  for (let k = 0; k < dy.length; k++) {
-    dx.data[Math.floor(k / pixels) * g.h * g.w + at[k]] += dy[k];
-  }
-  return adopt(dx, dtype);
-}
-
-/**
- * Training-mode batch norm with the reference kernels (float64, or the reference set): the same
- * computation as the wasm kernels, as plain loops over `[n, c, spatial]`. For each channel:
- *
- *   mean = sum(x) / m,  var = sum((x - mean)^2) / m,  invStd = 1 / sqrt(var + eps)
- *   out  = (x - mean) * invStd * weight + bias
- */
-function batchNormTrainReference(
-  x: Storage,
-  weight: Storage | null,
-  bias: Storage | null,
-  dtype: DType,
-  g: BatchNormGeometry,
-) {
-  const input = asCpu(x).data;
-  const gamma = weight ? asCpu(weight).data : null;
-  const beta = bias ? asCpu(bias).data : null;
-  const out = cpuBackend.fill(g.n * g.c * g.spatial, 0, dtype) as CpuStorage;
-  const mean = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
-  const variance = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
-  const invStd = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
-  const m = g.n * g.spatial;
-  for (let ci = 0; ci < g.c; ci++) {
-    let sum = 0;
-    forChannel(g, ci, (k) => (sum += input[k]));
-    const mu = sum / m;
-    let squares = 0;
-    forChannel(g, ci, (k) => (squares += (input[k] - mu) ** 2));
-    mean.data[ci] = mu;
-    variance.data[ci] = squares / m;
-    invStd.data[ci] = 1 / Math.sqrt(squares / m + g.eps);
-    const scale = invStd.data[ci] * (gamma ? gamma[ci] : 1);
-    const shift = beta ? beta[ci] : 0;
-    forChannel(g, ci, (k) => (out.data[k] = (input[k] - mean.data[ci]) * scale + shift));
-  }
-  return {
-    out: adopt(out, dtype),
-    mean: adopt(mean, dtype),
-    variance: adopt(variance, dtype),
-    invStd: adopt(invStd, dtype),
-  };
-}
-
-/**
- * The backward pass of {@link batchNormTrainReference}. With m values per channel and
- * xHat = (x - mean) * invStd:
- *
- *   dBias = sum(dy),  dWeight = sum(dy * xHat)
- *   dx = weight * invStd / m * (m * dy - sum(dy) - xHat * sum(dy * xHat))
- */
-function batchNormTrainBackwardReference(
-  grad: Storage,
-  x: Storage,
-  weight: Storage | null,
-  mean: Storage,
-  invStd: Storage,
-  dtype: DType,
-  g: BatchNormGeometry,
-  wanted: { weight: boolean; bias: boolean },
-) {
-  const dy = asCpu(grad).data;
-  const input = asCpu(x).data;
-  const gamma = weight ? asCpu(weight).data : null;
-  const mu = asCpu(mean).data;
-  const inv = asCpu(invStd).data;
-  const dx = cpuBackend.fill(g.n * g.c * g.spatial, 0, dtype) as CpuStorage;
-  const dWeight = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
-  const dBias = cpuBackend.fill(g.c, 0, dtype) as CpuStorage;
-  const m = g.n * g.spatial;
-  for (let ci = 0; ci < g.c; ci++) {
-    let sumDy = 0;
-    let sumDyXHat = 0;
-    forChannel(g, ci, (k) => {
-      sumDy += dy[k];
-      sumDyXHat += dy[k] * (input[k] - mu[ci]) * inv[ci];
-    });
-    dBias.data[ci] = sumDy;
-    dWeight.data[ci] = sumDyXHat;
-    const factor = (gamma ? gamma[ci] : 1) * inv[ci] / m;
-    forChannel(g, ci, (k) => {
-      const xHat = (input[k] - mu[ci]) * inv[ci];
-      dx.data[k] = factor * (m * dy[k] - sumDy - xHat * sumDyXHat);
-    });
-  }
-  return {
-    dx: adopt(dx, dtype),
-    dWeight: wanted.weight ? adopt(dWeight, dtype) : null,
-    dBias: wanted.bias ? adopt(dBias, dtype) : null,
-  };
-}
-
-/** Calls `visit` with the flat index of every value of channel `ci` in `[n, c, spatial]`. */
-function forChannel(g: BatchNormGeometry, ci: number, visit: (k: number) => void): void {
-  for (let b = 0; b < g.n; b++) {
-    const start = (b * g.c + ci) * g.spatial;
-    for (let k = start; k < start + g.spatial; k++) visit(k);
-  }
-}
-
 function sizeOf(shape: readonly number[]): number {
   let size = 1;
   for (const d of shape) size *= d;
   return size;
-}
-
-/** A copy of the values, in a typed array of their own (never a view of the wasm memory). */
-function readValues(storage: Storage, dtype: DType): TypedArray {
-  if (storage instanceof WasmStorage) return storage.data.slice();
-  return cpuBackend.readSync!(storage, dtype);
 }

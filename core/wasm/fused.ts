@@ -1,0 +1,107 @@
+/**
+ * The WebAssembly fused kernels (float32): max pooling with its argmax, and training-mode batch
+ * norm, each with its backward pass, registered under the provider "wasm". They compute what
+ * the reference kernels of `core/cpu/fused.ts` compute, and the tests hold them to it.
+ *
+ * @module
+ */
+import {
+  type BatchNormGeometry,
+  type Conv2dGeometry,
+  registerKernel,
+  type Storage,
+} from "../backend.ts";
+import type { DType } from "../dtype.ts";
+import { allocate, wasmFor, withInputs } from "./storage.ts";
+
+/** The kernels, which the registry only asks for while the wasm set runs float32. */
+function kernels() {
+  const loaded = wasmFor("float32");
+  if (!loaded) throw new Error("the WebAssembly kernels are not in use");
+  return loaded;
+}
+
+registerKernel("maxPool2d", "wasm", ["float32"], (x: Storage, _dtype: DType, g: Conv2dGeometry) => {
+  const wasm = kernels();
+  const length = g.n * g.c * g.outH * g.outW;
+  const values = allocate(wasm, length, "float32");
+  const indices = allocate(wasm, length, "int32");
+  withInputs(wasm, [x], ([src]) => wasm.maxPool2d(values.ptr, indices.ptr, src, g));
+  return { values, indices };
+});
+
+registerKernel(
+  "maxPool2dBackward",
+  "wasm",
+  ["float32"],
+  (grad: Storage, indices: Storage, _dtype: DType, g: Conv2dGeometry) => {
+    const wasm = kernels();
+    const dx = allocate(wasm, g.n * g.c * g.h * g.w, "float32");
+    withInputs(wasm, [grad, indices], ([pg, pi]) => wasm.maxPool2dBackward(dx.ptr, pg, pi, g));
+    return dx;
+  },
+);
+
+registerKernel(
+  "batchNormTrain",
+  "wasm",
+  ["float32"],
+  (
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    _dtype: DType,
+    g: BatchNormGeometry,
+  ) => {
+    const wasm = kernels();
+    const out = allocate(wasm, g.n * g.c * g.spatial, "float32");
+    const mean = allocate(wasm, g.c, "float32");
+    const variance = allocate(wasm, g.c, "float32");
+    const invStd = allocate(wasm, g.c, "float32");
+    const params = [weight, bias].filter((p): p is Storage => p !== null);
+    withInputs(wasm, [x, ...params], ([px, ...pp]) => {
+      wasm.channelMeanVar(mean.ptr, variance.ptr, px, g.n, g.c, g.spatial);
+      // invStd = 1 / sqrt(var + eps), one value per channel. (Views of the wasm memory, taken
+      // with no allocation in between.)
+      const v = variance.data;
+      const inv = invStd.data;
+      for (let ci = 0; ci < g.c; ci++) inv[ci] = 1 / Math.sqrt(v[ci] + g.eps);
+      const stats = {
+        mean: mean.ptr,
+        invStd: invStd.ptr,
+        weight: weight ? pp[0] : 0,
+        bias: bias ? pp[weight ? 1 : 0] : 0,
+      };
+      wasm.batchNormForward(out.ptr, px, stats, g.n, g.c, g.spatial);
+    });
+    return { out, mean, variance, invStd };
+  },
+);
+
+registerKernel(
+  "batchNormTrainBackward",
+  "wasm",
+  ["float32"],
+  (
+    grad: Storage,
+    x: Storage,
+    weight: Storage | null,
+    mean: Storage,
+    invStd: Storage,
+    _dtype: DType,
+    g: BatchNormGeometry,
+    wanted: { weight: boolean; bias: boolean },
+  ) => {
+    const wasm = kernels();
+    const dx = allocate(wasm, g.n * g.c * g.spatial, "float32");
+    const dWeight = wanted.weight ? allocate(wasm, g.c, "float32") : null;
+    const dBias = wanted.bias ? allocate(wasm, g.c, "float32") : null;
+    const inputs = [grad, x, mean, invStd, ...(weight ? [weight] : [])];
+    withInputs(wasm, inputs, ([pg, px, pm, pi, pw = 0]) => {
+      const grads = { dx: dx.ptr, dWeight: dWeight?.ptr ?? 0, dBias: dBias?.ptr ?? 0 };
+      const stats = { mean: pm, invStd: pi, weight: pw };
+      wasm.batchNormBackward(grads, pg, px, stats, g.n, g.c, g.spatial);
+    });
+    return { dx, dWeight, dBias };
+  },
+);
