@@ -1,10 +1,12 @@
 /**
  * Lesson 2, exercises. Replace each `throw new Todo(...)` with your code, then run
- * `deno task check 2` to see which tasks are done.
+ * `deno task check 2` to see which tasks are done (`deno task check 2 --hint 2` for more help).
  *
  * @module
  */
-import type { nn, Tensor } from "../../mod.ts";
+// Everything the tasks need; the linter notes what you have not used yet.
+// deno-lint-ignore no-unused-vars
+import { F, nn, noGrad, rand, randperm, type Tensor, tensor } from "../../mod.ts";
 import { Todo } from "../todo.ts";
 
 /** The indices of the training and the held-out points of one split. */
@@ -19,7 +21,7 @@ export interface SplitIndices {
  * Tensor methods: `log()` (natural), `abs()`, `square()`, `add`, `sub`, `mul`, `div`.
  */
 export function targetFunction(_x: Tensor): Tensor {
-  throw new Todo("2.1", "log10(t) is t.log().div(Math.LN10); build f from x.log(), .abs(), ...");
+  throw new Todo("2.1", "build f(x) from tensor methods, one piece of the formula at a time");
 }
 
 /**
@@ -27,7 +29,7 @@ export function targetFunction(_x: Tensor): Tensor {
  * the rest are held out. Both lists ascending.
  */
 export function extrapolationSplit(_n: number, _trainCount: number): SplitIndices {
-  throw new Todo("2.2", "trainIdx = 0..trainCount-1, testIdx = trainCount..n-1");
+  throw new Todo("2.2", "the points on the left train; the ones on the right are held out");
 }
 
 /**
@@ -36,15 +38,14 @@ export function extrapolationSplit(_n: number, _trainCount: number): SplitIndice
  * between training points. Both lists ascending. Use the seeded `randperm` from `mod.ts`.
  */
 export function interpolationSplit(_n: number, _trainCount: number): SplitIndices {
-  throw new Todo(
-    "2.3",
-    "shuffle the inner points 1..n-2 with randperm(n - 2), keep 0 and n-1 in training, sort",
-  );
+  throw new Todo("2.3", "hold out points chosen at random among the inner ones");
 }
 
 /**
  * Task 2.4: the held-out error: the mean squared error of the model's predictions on the points
  * `testIdx` of `X` (shape `[n, 1]`) against the same rows of `y`, computed under `noGrad()`.
+ *
+ * @returns the error, as a number
  */
 export function heldOutError(
   _model: nn.Module,
@@ -52,8 +53,30 @@ export function heldOutError(
   _y: Tensor,
   _testIdx: number[],
 ): Promise<number> {
-  throw new Todo(
-    "2.4",
-    "pick the rows with X.indexSelect(0, tensor(testIdx, { dtype: 'int32' })), then F.mseLoss",
-  );
+  throw new Todo("2.4", "predict only the held-out rows, then their mean squared error");
+}
+
+/**
+ * Task 2.5: a fully connected layer of your own, as `nn.Linear(inFeatures, outFeatures)`:
+ *
+ * - `weight`, shape `[outFeatures, inFeatures]`, and `bias`, shape `[outFeatures]`, are
+ *   parameters: wrap each tensor in `nn.Parameter(...)`, so that `parameters()` finds them and
+ *   autograd computes their gradients;
+ * - both start uniform in `[-bound, bound]` with `bound = 1 / sqrt(inFeatures)` (`rand` draws
+ *   uniform numbers in [0, 1));
+ * - `forward(x)` maps `x` of shape `[N, inFeatures]` to `x W^T + b`, shape `[N, outFeatures]`,
+ *   with tensor ops (`matmul`, `transpose`, `add`); do not call `F.linear` or `nn.Linear`.
+ */
+export class MyLinear extends nn.Module {
+  weight: Tensor;
+  bias: Tensor;
+
+  constructor(_inFeatures: number, _outFeatures: number) {
+    super();
+    throw new Todo("2.5", "two parameters, drawn small and uniform around 0");
+  }
+
+  forward(_x: Tensor): Tensor {
+    throw new Todo("2.5", "a matrix product with the weight, then the bias on every row");
+  }
 }

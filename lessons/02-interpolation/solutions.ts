@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { F, type nn, noGrad, randperm, type Tensor, tensor } from "../../mod.ts";
+import { F, nn, noGrad, rand, randperm, type Tensor, tensor } from "../../mod.ts";
 
 /** The indices of the training and the held-out points of one split. */
 export interface SplitIndices {
@@ -58,4 +58,26 @@ export async function heldOutError(
   using _ = noGrad();
   const yHat = model.forward(X.indexSelect(0, index));
   return await F.mseLoss(yHat, y.indexSelect(0, index)).item();
+}
+
+/**
+ * Task 2.5: a fully connected layer of your own: parameters `weight` `[out, in]` and `bias`
+ * `[out]`, uniform in `±1/sqrt(in)` (as `nn.Linear` starts), and `forward(x) = x W^T + b`.
+ */
+export class MyLinear extends nn.Module {
+  weight: Tensor;
+  bias: Tensor;
+
+  constructor(inFeatures: number, outFeatures: number) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    // rand is uniform in [0, 1); stretched to [-bound, bound).
+    this.weight = nn.Parameter(rand([outFeatures, inFeatures]).mul(2 * bound).sub(bound));
+    this.bias = nn.Parameter(rand([outFeatures]).mul(2 * bound).sub(bound));
+  }
+
+  forward(x: Tensor): Tensor {
+    // [N, in] x [in, out] = [N, out]; the bias [out] broadcasts over the N rows.
+    return x.matmul(this.weight.transpose(0, 1)).add(this.bias);
+  }
 }
