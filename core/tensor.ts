@@ -45,8 +45,7 @@ export type TensorLike = Tensor | number;
 export class Tensor {
   /** The size of each dimension. */
   readonly shape: readonly number[];
-  /** The element type. */
-  readonly dtype: DType;
+  #dtype: DType;
   /** Whether gradients flow back to this tensor. */
   requiresGrad = false;
   /** The accumulated gradient (for leaves, and for tensors that called `retainGrad()`). */
@@ -70,7 +69,7 @@ export class Tensor {
     }
     this.#storage = storage;
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtype;
+    this.#dtype = dtype;
     storage.refs++;
     if (!storage.gcManaged) finalizer.register(this, storage, this);
     madeInBackward.list?.push(this);
@@ -80,6 +79,11 @@ export class Tensor {
   get storage(): Storage {
     if (this.#disposed) throw new Error(releasedMessage(this.shape, this.#releasedBy));
     return this.#storage;
+  }
+
+  /** The element type. */
+  get dtype(): DType {
+    return this.#dtype;
   }
 
   /** The device holding the values. */
@@ -160,6 +164,24 @@ export class Tensor {
     this.#storage = storage;
     if (!storage.gcManaged) finalizer.register(this, storage, this);
     if (this.grad) this.grad = sh.to(this.grad, device);
+    return this;
+  }
+
+  /**
+   * Converts the values (and the gradient, if any) to another float dtype in place, keeping
+   * this tensor's identity: what `module.double()` uses, so that an optimizer made before
+   * still holds the right tensors.
+   */
+  castTo(dtype: DType): this {
+    if (dtype === this.#dtype) return this;
+    const storage = sh.to(this.detach(), dtype).storage;
+    storage.refs++;
+    releaseStorage(this.#storage);
+    finalizer.unregister(this);
+    this.#storage = storage;
+    this.#dtype = dtype;
+    if (!storage.gcManaged) finalizer.register(this, storage, this);
+    if (this.grad) this.grad = sh.to(this.grad, dtype);
     return this;
   }
 

@@ -129,5 +129,5 @@ Deno.test("csv: fetchCsv reads plain and gzipped files and names the URL on erro
     return true;
   });
   await Deno.remove(bad);
-  await assert.rejects(fetchCsv("file:///nonexistent/iris.csv"), /fetch: cannot read file:/);
+  await assert.rejects(fetchCsv("file:///nonexistent/iris.csv"), /fetchCsv: cannot read file:/);
 });

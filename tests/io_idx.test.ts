@@ -129,7 +129,7 @@ Deno.test("idx: writeIdx refuses data that does not match the shape", () => {
 
 Deno.test("idx: a missing file, a corrupted gzip and a non-IDX file name the URL", async () => {
   const missing = new URL("file:///nonexistent/folder/train-images-idx3-ubyte.gz");
-  await assert.rejects(fetchIdx(missing), /fetch: cannot read file:\/\/\/nonexistent\/folder/);
+  await assert.rejects(fetchIdx(missing), /fetchIdx: cannot read file:\/\/\/nonexistent\/folder/);
 
   const zipped = await gzip(writeIdx({ shape: [100], dtype: "uint8", data: new Uint8Array(100) }));
   const cut = await tempFile(zipped.subarray(0, zipped.length - 12), ".gz");

@@ -16,6 +16,7 @@
  */
 
 import { fetchBytes, gunzip, isGzip } from "./idx.ts";
+import { checkOptions } from "../options.ts";
 
 /** One field's value: a number when the text looks like one, else the text. */
 export type CsvValue = string | number;
@@ -150,6 +151,16 @@ function splitRecords(text: string, delimiter: string): { fields: string[]; line
  * ```
  */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
+  checkOptions("parseCsv", arguments, 1, ["header", "delimiter", "numbers"]);
+  if (typeof text !== "string") {
+    throw new TypeError(
+      `parseCsv: expected the CSV text as a string, got ${
+        (text as unknown) instanceof Uint8Array
+          ? "bytes (decode them with new TextDecoder().decode(bytes))"
+          : typeof text
+      }`,
+    );
+  }
   const { header = true, delimiter = ",", numbers = true } = options;
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
     throw new Error(
@@ -193,19 +204,49 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
 /**
  * Fetches a CSV file (un-gzipping it when it is gzip-compressed) and parses it.
  *
- * @param url where the file is: a `file:` URL in Deno, an `http(s):` URL in a browser
+ * @param url where the file is: a path (`"data/iris.csv"`, in Deno or Node), a `file:` URL, or
+ *   an `http(s):` URL (in a browser, a relative string is relative to the page)
  * @param options as for {@link parseCsv}
  * @throws with the URL in the message when the file is missing or malformed
  */
 export async function fetchCsv(url: URL | string, options: CsvOptions = {}): Promise<CsvTable> {
-  let bytes = await fetchBytes(url);
+  checkOptions("fetchCsv", arguments, 1, ["header", "delimiter", "numbers"]);
+  let bytes = await fetchBytes(url, "fetchCsv");
   if (isGzip(bytes)) bytes = await gunzip(bytes);
-  const text = new TextDecoder().decode(bytes);
+  let text: string;
+  try {
+    // fatal: a byte sequence that is not UTF-8 is an error, not a silent U+FFFD in the data.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(
+      `fetchCsv: ${url} is not valid UTF-8 text (at byte ${firstInvalidUtf8(bytes)}); ` +
+        `save it as UTF-8 (a spreadsheet's "CSV UTF-8" export), or convert it first`,
+    );
+  }
   try {
     return parseCsv(text, options);
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${url})`);
   }
+}
+
+/** The offset of the first byte that breaks UTF-8 (for the error message). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let low = 0;
+  let high = bytes.length;
+  // The longest valid prefix, by bisection (a prefix may end inside a character: allow 3).
+  while (high - low > 4) {
+    const middle = (low + high) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, middle), { stream: true });
+      decoder.decode();
+      low = middle;
+    } catch {
+      high = middle;
+    }
+  }
+  return low;
 }
 
 /**

@@ -21,6 +21,8 @@
 
 import { tensor } from "../creation.ts";
 import type { Tensor } from "../tensor.ts";
+import { readBytes } from "./files.ts";
+import { checkOptions } from "../options.ts";
 
 /** The element types an IDX file can hold. */
 export type IdxDtype = "uint8" | "int8" | "int16" | "int32" | "float32" | "float64";
@@ -220,20 +222,109 @@ async function pipeBytes(
   return new Uint8Array(await new Response(piped).arrayBuffer());
 }
 
+/** The most bytes un-gzipping may produce when nothing promises a size (2 GiB). */
+export const MAX_GUNZIP_BYTES = 2 ** 31;
+
+/** Raised when un-gzipped data outgrows its cap; not a gzip format error. */
+class SizeCapError extends Error {}
+
 /**
- * Un-gzips bytes with the built-in `DecompressionStream` (Deno and browsers).
+ * Un-gzips bytes with the built-in `DecompressionStream` (Deno and browsers), chunk by chunk,
+ * stopping as soon as the output passes a cap: a small corrupted or malicious file (a "gzip
+ * bomb" expands a few hundred KB into gigabytes) is refused before it fills the memory.
  *
- * @throws when the bytes are not valid gzip data (for example a truncated download)
+ * @param bytes gzip data
+ * @param capOf the most bytes the output may have, given its first bytes (undefined while it
+ *   cannot tell yet: an IDX header promises its size); may throw to refuse the data
+ * @param maxBytes the cap while `capOf` cannot tell (default {@link MAX_GUNZIP_BYTES})
+ * @throws when the bytes are not valid gzip data (for example a truncated download), or when
+ *   the output would exceed its cap
  */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+export async function gunzip(
+  bytes: Uint8Array,
+  capOf: (head: Uint8Array) => number | undefined = () => undefined,
+  maxBytes = MAX_GUNZIP_BYTES,
+): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream("gzip"));
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let head = new Uint8Array(0);
+  let cap: number | undefined;
   try {
-    return await pipeBytes(bytes, new DecompressionStream("gzip"));
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+      if (cap === undefined && head.length < HEAD_BYTES) {
+        head = concatBytes([head, value.subarray(0, HEAD_BYTES - head.length)]);
+        cap = capOf(head);
+      }
+      const limit = Math.min(cap ?? maxBytes, maxBytes);
+      if (total > limit) {
+        await reader.cancel();
+        throw new SizeCapError(
+          `gunzip: the ${bytes.length} compressed bytes expand to more than the ` +
+            `${limit} bytes ` + (cap === undefined ? "allowed" : "their header promises") +
+            ` (a corrupted file, or a "gzip bomb"); refusing to read further`,
+        );
+      }
+    }
   } catch (error) {
+    if (error instanceof SizeCapError || error instanceof IdxError) throw error;
     throw new Error(
       `gunzip: ${bytes.length} bytes are not valid gzip data (truncated or corrupted file?): ` +
         (error instanceof Error ? error.message : String(error)),
     );
   }
+  return concatBytes(chunks, total);
+}
+
+/** Enough of the start of a file for an IDX header of up to 255 dimensions. */
+const HEAD_BYTES = 4 + 4 * 255;
+
+function concatBytes(parts: Uint8Array[], total = parts.reduce((n, p) => n + p.length, 0)) {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** An error about the IDX contents found while un-gzipping. */
+class IdxError extends Error {}
+
+/**
+ * The size an IDX file promises in its header, once `head` holds the header (undefined
+ * before). Throws at once for data that is not IDX, or that promises more than
+ * {@link MAX_GUNZIP_BYTES}.
+ */
+export function idxPromisedBytes(head: Uint8Array): number | undefined {
+  if (head.length < 4) return undefined;
+  const type = IDX_TYPES[head[2]];
+  if (head[0] !== 0 || head[1] !== 0 || type === undefined) {
+    try {
+      readIdx(head.subarray(0, 4));
+    } catch (error) {
+      throw new IdxError((error as Error).message);
+    }
+  }
+  const headerBytes = 4 + 4 * head[3];
+  if (head.length < headerBytes) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const shape = Array.from({ length: head[3] }, (_, d) => view.getUint32(4 + 4 * d, false));
+  const promised = headerBytes + shape.reduce((a, b) => a * b, 1) * type.bytes;
+  if (promised > MAX_GUNZIP_BYTES) {
+    throw new IdxError(
+      `idx: the header promises ${promised} bytes (shape [${shape.join(", ")}] of ` +
+        `${type.dtype}), more than the ${MAX_GUNZIP_BYTES} this reader accepts (corrupted file?)`,
+    );
+  }
+  return promised;
 }
 
 /** Gzips bytes with the built-in `CompressionStream` (Deno and browsers). */
@@ -245,20 +336,9 @@ export function gzip(bytes: Uint8Array): Promise<Uint8Array> {
  * Fetches the bytes at a URL (`file:` in Deno, `http(s):` anywhere), with an error that names
  * the URL when it cannot be read.
  */
-export async function fetchBytes(url: URL | string): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(
-      `fetch: cannot read ${url}: ` + (error instanceof Error ? error.message : String(error)),
-    );
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`fetch: cannot read ${url}: HTTP ${response.status} ${response.statusText}`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
+export function fetchBytes(url: URL | string, op = "fetch"): Promise<Uint8Array> {
+  // A plain path ("data/train.csv") is read from the file system where there is one.
+  return readBytes(op, url);
 }
 
 /**
@@ -270,9 +350,10 @@ export async function fetchBytes(url: URL | string): Promise<Uint8Array> {
  * @throws with the URL in the message when the file is missing, not gzip or not IDX
  */
 export async function fetchIdx(url: URL | string): Promise<IdxArray> {
-  let bytes = await fetchBytes(url);
+  let bytes = await fetchBytes(url, "fetchIdx");
   try {
-    if (isGzip(bytes)) bytes = await gunzip(bytes);
+    // Un-gzipped no further than the size the IDX header promises.
+    if (isGzip(bytes)) bytes = await gunzip(bytes, idxPromisedBytes);
     return readIdx(bytes);
   } catch (error) {
     throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${url})`);
@@ -448,6 +529,7 @@ export async function loadFashionMnist(
   baseUrl: URL | string,
   options: FashionMnistOptions,
 ): Promise<FashionMnist> {
+  checkOptions("loadFashionMnist", arguments, 1, ["train", "limit"]);
   const { images, labels, count, height, width, classNames } = await loadFashionMnistArrays(
     baseUrl,
     options,

@@ -23,6 +23,8 @@ import { tensor } from "../creation.ts";
 import type { Device } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { fetchBytes } from "./idx.ts";
+import { readBytes, writeBytes } from "./files.ts";
+import { checkOptions } from "../options.ts";
 
 /** The dtypes a record (and a tensor) can have. */
 export type SafetensorsDtype = "float32" | "float64" | "int32";
@@ -125,7 +127,7 @@ export function encodeSafetensors(
         );
       }
     }
-    header[METADATA_KEY] = { ...metadata };
+    setEntry(header, METADATA_KEY, { ...metadata });
   }
   let offset = 0;
   const parts: Uint8Array[] = [];
@@ -158,11 +160,11 @@ export function encodeSafetensors(
       );
     }
     parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    header[name] = {
+    setEntry(header, name, {
       dtype: FORMAT_NAME[dtype],
       shape: [...shape],
       data_offsets: [offset, offset + data.byteLength],
-    };
+    });
     offset += data.byteLength;
   }
 
@@ -183,6 +185,52 @@ export function encodeSafetensors(
     at += part.length;
   }
   return out;
+}
+
+/**
+ * The first key that appears twice at the top level of a JSON object's text, if any. A small
+ * scanner: it tracks the nesting depth and skips over strings, so only the names of the
+ * header's entries are compared.
+ */
+function firstDuplicateKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < json.length && json[end] !== '"') end += json[end] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(json.slice(i, end + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === "{" || c === "[") {
+      depth++;
+      expectKey = c === "{" && depth === 1;
+    } else if (c === "}" || c === "]") {
+      depth--;
+    } else if (c === "," && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Sets `record[key]` as an own property, also for the key "__proto__", which a plain
+ * assignment would take as the object's prototype (losing the tensor of that name).
+ */
+function setEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** A header entry after validation, before its bytes are read. */
@@ -229,6 +277,14 @@ function parseHeader(
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new Error("safetensors: the header is JSON but not an object of tensors");
   }
+  // JSON.parse keeps the last of two equal names without a word: find them in the text.
+  const duplicate = firstDuplicateKey(new TextDecoder().decode(bytes.subarray(8, dataStart)));
+  if (duplicate !== undefined) {
+    throw new Error(
+      `safetensors: the header names the tensor "${duplicate}" twice; a file must name each ` +
+        `tensor once (corrupted or hand-edited file?)`,
+    );
+  }
 
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
@@ -241,7 +297,7 @@ function parseHeader(
         if (typeof text !== "string") {
           throw new Error(`safetensors: __metadata__ "${key}" is not a string`);
         }
-        metadata[key] = text;
+        setEntry(metadata, key, text);
       }
       continue;
     }
@@ -395,26 +451,51 @@ function readEntry(entry: Entry, data: Uint8Array): RawTensor {
  *   overlapping or leaving gaps. Nothing is returned unless everything checks out.
  */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
+  checkBytes("decodeSafetensors", bytes);
   assertLittleEndianHost();
   const { entries, metadata, dataStart } = parseHeader(bytes);
   const data = bytes.subarray(dataStart);
   checkLayout(entries, data.length);
   const tensors: Record<string, RawTensor> = {};
-  for (const entry of entries) tensors[entry.name] = readEntry(entry, data);
+  for (const entry of entries) setEntry(tensors, entry.name, readEntry(entry, data));
   return { tensors, metadata };
 }
 
+/** Throws the error for something that should be a file's bytes, pointing to the path form. */
+function checkBytes(op: string, bytes: unknown): void {
+  if (bytes instanceof Uint8Array) return;
+  if (typeof bytes === "string" || bytes instanceof URL) {
+    throw new TypeError(
+      `${op}: expected the file's bytes (a Uint8Array), got ${
+        typeof bytes === "string" ? `the string "${bytes}"` : `the URL ${bytes.href}`
+      }; to read a file, give its path or URL to load: ` +
+        `const stateDict = await load(${JSON.stringify(String(bytes))})`,
+    );
+  }
+  throw new TypeError(
+    `${op}: expected the file's bytes as a Uint8Array, got ${
+      bytes instanceof Promise
+        ? "a Promise (did you forget await?)"
+        : ((bytes as object)?.constructor?.name ?? typeof bytes)
+    } (wrap an ArrayBuffer with new Uint8Array(buffer))`,
+  );
+}
+
 /**
- * Saves a state dict (names to tensors, e.g. `model.stateDict()`) as the bytes of a
- * safetensors file, which PyTorch loads with the same names, shapes and values.
+ * Saves a state dict (names to tensors, e.g. `model.stateDict()`) in the safetensors format,
+ * which PyTorch loads with the same names, shapes and values: to a file in one call, as
+ * `torch.save` (`await save(model.stateDict(), "model.safetensors")`), or, without a path, as
+ * the file's bytes (to send, or to keep in memory).
  *
  * Tensors on any device are read back (`await t.data()`); the file records their dtype
- * (float32 as F32, float64 as F64, int32 as I32). Write the bytes with `Deno.writeFile`.
+ * (float32 as F32, float64 as F64, int32 as I32). A plain path is written through the file
+ * system (Deno or Node; Deno needs `--allow-write`); a `file:` URL works too.
  *
  * @param stateDict tensors by name, written in the object's key order
+ * @param path where to write the file (optional; then the bytes are returned instead)
  * @param metadata free-form strings for the header's `__metadata__` (default `{format: "pt"}`,
- *   what PyTorch's own safetensors writer records)
- * @returns the file's bytes
+ *   what PyTorch's own safetensors writer records); without a path it may come second
+ * @returns the file's bytes (also when written to a path)
  *
  * @example
  * ```ts
@@ -427,8 +508,28 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
  */
 export async function save(
   stateDict: Record<string, Tensor>,
-  metadata: Record<string, string> = { format: "pt" },
+  path?: string | URL | Record<string, string>,
+  metadata?: Record<string, string>,
 ): Promise<Uint8Array> {
+  const target = typeof path === "string" || path instanceof URL ? path : undefined;
+  if (target === undefined && path !== undefined) {
+    if (metadata !== undefined) {
+      throw new TypeError(
+        `save: the second argument is the file's path (a string or URL), got ${typeof path}; ` +
+          `write save(stateDict, "model.safetensors", metadata)`,
+      );
+    }
+    metadata = path as Record<string, string>;
+  }
+  metadata ??= { format: "pt" };
+  if (typeof stateDict !== "object" || stateDict === null || stateDict instanceof Tensor) {
+    throw new TypeError(
+      `save: the first argument is a state dict (names to tensors, e.g. model.stateDict()), ` +
+        `got ${
+          stateDict instanceof Tensor ? "a tensor (name it: { weight: t })" : typeof stateDict
+        }`,
+    );
+  }
   const records: Record<string, RawTensor> = {};
   for (const [name, value] of Object.entries(stateDict)) {
     if (!(value instanceof Tensor)) {
@@ -438,9 +539,15 @@ export async function save(
         }, not a tensor (save takes names mapped to tensors, e.g. model.stateDict())`,
       );
     }
-    records[name] = { dtype: value.dtype, shape: [...value.shape], data: await value.data() };
+    setEntry(records, name, {
+      dtype: value.dtype,
+      shape: [...value.shape],
+      data: await value.data(),
+    });
   }
-  return encodeSafetensors(records, metadata);
+  const bytes = encodeSafetensors(records, metadata);
+  if (target !== undefined) await writeBytes("save", target, bytes);
+  return bytes;
 }
 
 /** Options of {@link load} and {@link fetchSafetensors}. */
@@ -450,28 +557,39 @@ export interface LoadOptions {
 }
 
 /**
- * Loads the bytes of a safetensors file as a state dict of tensors (for example to pass to
- * `model.loadStateDict`). Files written by PyTorch load as they are: F32, F64 and I32 keep
- * their dtype, I64 becomes int32 and F16 / BF16 become float32.
+ * Loads a safetensors file as a state dict of tensors (for example to pass to
+ * `model.loadStateDict`): from a file in one call, as `torch.load`
+ * (`await load("model.safetensors")`, a path or a URL, which returns a Promise), or from the
+ * file's bytes (synchronously). Files written by PyTorch load as they are: F32, F64 and I32
+ * keep their dtype, I64 becomes int32 and F16 / BF16 become float32.
  *
- * @param bytes the whole file (e.g. from `Deno.readFile`, or `fetch`'s `arrayBuffer()`)
+ * @param source a path or URL of the file, or its bytes (a Uint8Array)
  * @param options `device` for the tensors (default `"cpu"`)
- * @returns tensors by name, in the file's order
- * @throws when the file is truncated or corrupted (see {@link decodeSafetensors}); nothing is
- *   loaded unless the whole file checks out
+ * @returns tensors by name, in the file's order (a Promise of them for a path or URL)
+ * @throws when the file is missing, truncated or corrupted (see {@link decodeSafetensors});
+ *   nothing is loaded unless the whole file checks out
  */
-export function load(bytes: Uint8Array, options: LoadOptions = {}): Record<string, Tensor> {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new Error(
-      `load: expected the file's bytes as a Uint8Array, got ${
-        (bytes as object)?.constructor?.name ?? typeof bytes
-      } (wrap an ArrayBuffer with new Uint8Array(buffer))`,
-    );
+export function load(source: Uint8Array, options?: LoadOptions): Record<string, Tensor>;
+export function load(source: string | URL, options?: LoadOptions): Promise<Record<string, Tensor>>;
+export function load(
+  source: Uint8Array | string | URL,
+  options: LoadOptions = {},
+): Record<string, Tensor> | Promise<Record<string, Tensor>> {
+  checkOptions("load", arguments, 1, ["device"]);
+  if (typeof source === "string" || source instanceof URL) {
+    return readBytes("load", source).then((bytes) => {
+      try {
+        return load(bytes, options);
+      } catch (error) {
+        throw new Error(`${(error as Error).message} (in ${source})`);
+      }
+    });
   }
-  const { tensors } = decodeSafetensors(bytes);
+  checkBytes("load", source);
+  const { tensors } = decodeSafetensors(source);
   const stateDict: Record<string, Tensor> = {};
   for (const [name, { dtype, shape, data }] of Object.entries(tensors)) {
-    stateDict[name] = tensor(data, { shape, dtype, device: options.device });
+    setEntry(stateDict, name, tensor(data, { shape, dtype, device: options.device }));
   }
   return stateDict;
 }
@@ -486,7 +604,7 @@ export async function fetchSafetensors(
   url: URL | string,
   options: LoadOptions = {},
 ): Promise<Record<string, Tensor>> {
-  const bytes = await fetchBytes(url);
+  const bytes = await fetchBytes(url, "fetchSafetensors");
   try {
     return load(bytes, options);
   } catch (error) {

@@ -40,7 +40,8 @@
  * @module
  */
 import { isGradEnabled, markInternal, withNoGrad } from "../autograd.ts";
-import type { Device } from "../dtype.ts";
+import { checkDType, type Device, type DType, isFloat } from "../dtype.ts";
+import { checkOptions } from "../options.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 
@@ -294,9 +295,40 @@ export abstract class Module {
    * an optimizer made before the move still holds the right ones. (Moving from WebGPU back to
    * the CPU needs an asynchronous read; save the state dict with `save()` instead.)
    */
-  to(device: Device): this {
-    for (const t of [...this.parameters(), ...this.buffers()]) t.moveTo(device);
+  to(target: Device | DType | { device?: Device; dtype?: DType }): this {
+    const { device, dtype } = typeof target === "string"
+      ? (target === "cpu" || target === "webgpu" ? { device: target } : { dtype: target })
+      : checkOptions<{ device?: Device; dtype?: DType }>("Module.to", [target], 0, [
+        "dtype",
+        "device",
+      ]);
+    if (dtype !== undefined) {
+      checkDType(dtype);
+      if (!isFloat(dtype)) {
+        throw new TypeError(
+          `Module.to: a model's parameters can only become a float dtype (float32, float64), ` +
+            `got ${dtype}`,
+        );
+      }
+    }
+    withNoGrad(() => {
+      for (const t of [...this.parameters(), ...this.buffers()]) {
+        // As in PyTorch, only floating-point tensors change dtype (a step counter stays int).
+        if (dtype !== undefined && isFloat(t.dtype)) t.castTo(dtype);
+        if (device !== undefined) t.moveTo(device);
+      }
+    });
     return this;
+  }
+
+  /** Converts every float parameter and buffer to float64 in place (`model.to("float64")`). */
+  double(): this {
+    return this.to({ dtype: "float64" });
+  }
+
+  /** Converts every float parameter and buffer to float32 in place (`model.to("float32")`). */
+  float(): this {
+    return this.to({ dtype: "float32" });
   }
 
   // ---- state dicts ---------------------------------------------------------------------------
@@ -343,6 +375,24 @@ export abstract class Module {
    * ```
    */
   loadStateDict(stateDict: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    checkOptions("loadStateDict", arguments, 1, ["strict"]);
+    if (typeof stateDict === "string" || stateDict instanceof URL) {
+      throw new TypeError(
+        `loadStateDict: expected a state dict (names to tensors), got the path ` +
+          `"${stateDict}"; read the file first: model.loadStateDict(await load("${stateDict}"))`,
+      );
+    }
+    if (stateDict instanceof Promise) {
+      throw new TypeError(
+        "loadStateDict: got a Promise; did you forget await? " +
+          'model.loadStateDict(await load("model.safetensors"))',
+      );
+    }
+    if (typeof stateDict !== "object" || stateDict === null) {
+      throw new TypeError(
+        `loadStateDict: expected a state dict (names to tensors), got ${stateDict}`,
+      );
+    }
     const strict = options.strict ?? true;
     const own = this.#stateEntries();
     const missingKeys = [...own.keys()].filter((key) => !(key in stateDict));
