@@ -191,8 +191,33 @@ function checkDataFolder(dir: string, args: string[]): string | undefined {
   } catch {
     return `--data ${dir}: no such folder`;
   }
+  // A folder without the data is an error, not a quiet fallback to the shipped subset.
+  const missing = FASHION_MNIST_FILES.filter((name) =>
+    ![name, name.replace(/\.gz$/, "")].some((file) => {
+      try {
+        return Deno.statSync(resolve(dir, file)).isFile;
+      } catch {
+        return false;
+      }
+    })
+  );
+  if (missing.length > 0) {
+    return `--data ${dir} does not hold the Fashion-MNIST files (missing: ${
+      missing.join(", ")
+    }); ` +
+      `give the folder of the four *-idx?-ubyte.gz files (Debian's dataset-fashion-mnist puts ` +
+      `them in /usr/share/datasets/fashion-mnist), or leave out --data for the shipped subset`;
+  }
   return undefined;
 }
+
+/** The four files a `--data` folder must hold (gzipped or not). */
+const FASHION_MNIST_FILES = [
+  "train-images-idx3-ubyte.gz",
+  "train-labels-idx1-ubyte.gz",
+  "t10k-images-idx3-ubyte.gz",
+  "t10k-labels-idx1-ubyte.gz",
+];
 
 /** The list printed by `deno task lesson` alone. */
 function listLessons(write: (text: string) => void): void {
