@@ -9,7 +9,9 @@
  *
  * @module
  */
-import type { Tensor } from "../../mod.ts";
+// \`tensor\` builds your results (the linter notes it unused until you do).
+// deno-lint-ignore no-unused-vars
+import { type Tensor, tensor } from "../../mod.ts";
 import { Todo } from "../todo.ts";
 
 /** Stride and padding of a convolution (both default to the plain case: 1 and 0). */
@@ -28,7 +30,7 @@ export function convOutputSize(
   _stride = 1,
   _padding = 0,
 ): number {
-  throw new Todo("3.1", "floor((inSize + 2 * padding - kernelSize) / stride) + 1");
+  throw new Todo("3.1", "count the places a window fits in the padded input, a stride apart");
 }
 
 /**
@@ -48,32 +50,38 @@ export function conv2dByLoops(
   _bias: Tensor | null,
   _options: ConvOptions = {},
 ): Promise<Tensor> {
-  throw new Todo(
-    "3.2",
-    "loop over n, o, i, j; inside, sum weight * input over c, u, v, skipping rows and " +
-      "columns outside the image",
-  );
+  throw new Todo("3.2", "one output value per window position: a weighted sum, plus the bias");
+}
+
+/** The gradients of a loss with respect to a convolution's input, weight and bias. */
+export interface ConvGrads {
+  /** `[N, C, H, W]`, like the input. */
+  gradInput: Tensor;
+  /** `[O, C, k, k]`, like the weight. */
+  gradWeight: Tensor;
+  /** `[O]`. */
+  gradBias: Tensor;
 }
 
 /**
- * Task 3.3: the gradient of a loss with respect to the weight of a convolution, by loops, given
- * the gradient `gradOutput` that reached the convolution's output.
+ * Task 3.3: the backward pass of a convolution, by loops: the gradients of a loss with respect to
+ * the input, the weight and the bias, given the gradient `gradOutput` that reached the
+ * convolution's output (as autograd computes them for `F.conv2d`).
  *
  * @param input `[N, C, H, W]`, the convolution's input
+ * @param weight `[O, C, k, k]`
  * @param gradOutput `[N, O, outH, outW]`
- * @param kernelSize `k` of the `[O, C, k, k]` weight
- * @returns `[O, C, k, k]`
+ * @returns `gradInput` `[N, C, H, W]`, `gradWeight` `[O, C, k, k]`, `gradBias` `[O]`
  */
-export function conv2dWeightGradByLoops(
+export function conv2dBackwardByLoops(
   _input: Tensor,
+  _weight: Tensor,
   _gradOutput: Tensor,
-  _kernelSize: number,
   _options: ConvOptions = {},
-): Promise<Tensor> {
+): Promise<ConvGrads> {
   throw new Todo(
     "3.3",
-    "weight[o, c, u, v] was used at every output (n, i, j): sum gradOutput[n, o, i, j] * " +
-      "input[n, c, i*stride + u - padding, j*stride + v - padding] over them",
+    "every product weight * input of the forward pass sends gradOutput back to both factors",
   );
 }
 
@@ -85,11 +93,13 @@ export function conv2dWeightGradByLoops(
  * @returns `[N, C, floor(H / k), floor(W / k)]`
  */
 export function maxPool2dByLoops(_input: Tensor, _kernelSize: number): Promise<Tensor> {
-  throw new Todo("3.4", "output (i, j) is the largest input in rows i*k..i*k+k-1, columns j*k..");
+  throw new Todo("3.4", "the largest value of each window; windows sit side by side");
 }
 
 /**
  * Task 3.5: the backward pass of max pooling, by loops: the gradient with respect to the input.
+ * When several inputs of a window tie for the maximum, the output came from one of them: the
+ * first in reading order (row by row), as in `F.maxPool2d`.
  *
  * @param input `[N, C, H, W]`, the pooling's input
  * @param gradOutput `[N, C, floor(H / k), floor(W / k)]`
@@ -100,9 +110,5 @@ export function maxPool2dBackwardByLoops(
   _gradOutput: Tensor,
   _kernelSize: number,
 ): Promise<Tensor> {
-  throw new Todo(
-    "3.5",
-    "only the window's largest input reached the output: it gets the output's gradient, the " +
-      "other inputs get 0",
-  );
+  throw new Todo("3.5", "only the input that was the maximum reached the output");
 }

@@ -77,54 +77,77 @@ export async function conv2dByLoops(
   return tensor(out, { shape: [N, O, outH, outW], dtype: input.dtype });
 }
 
+/** The gradients of a loss with respect to a convolution's input, weight and bias. */
+export interface ConvGrads {
+  /** `[N, C, H, W]`, like the input. */
+  gradInput: Tensor;
+  /** `[O, C, k, k]`, like the weight. */
+  gradWeight: Tensor;
+  /** `[O]`. */
+  gradBias: Tensor;
+}
+
 /**
- * Task 3.3: the gradient of a loss with respect to the weight of a convolution, by loops, given
- * the gradient `gradOutput` that reached the convolution's output. Each weight was used at every
- * output position, so its gradient sums `gradOutput * input` over those positions:
- * `grad[o, c, u, v] = sum over n, i, j of
- * gradOutput[n, o, i, j] * input[n, c, i*stride + u - padding, j*stride + v - padding]`.
+ * Task 3.3: the backward pass of a convolution, by loops, given the gradient `gradOutput` that
+ * reached its output. The forward pass used `weight[o, c, u, v] * input[n, c, row, col]` (with
+ * `row = i*stride + u - padding`, `col = j*stride + v - padding`) in output `[n, o, i, j]`; the
+ * chain rule sends `gradOutput[n, o, i, j]` back along each of those products:
+ *
+ * - to the bias `o`, once an output position;
+ * - to the weight, times the input value it met;
+ * - to the input value, times the weight it met (so every input collects from every output
+ *   window it was part of).
  *
  * @param input `[N, C, H, W]`, the convolution's input
+ * @param weight `[O, C, k, k]`
  * @param gradOutput `[N, O, outH, outW]`
- * @param kernelSize `k` of the `[O, C, k, k]` weight
- * @returns `[O, C, k, k]`
  */
-export async function conv2dWeightGradByLoops(
+export async function conv2dBackwardByLoops(
   input: Tensor,
+  weight: Tensor,
   gradOutput: Tensor,
-  kernelSize: number,
   options: ConvOptions = {},
-): Promise<Tensor> {
+): Promise<ConvGrads> {
   const { stride = 1, padding = 0 } = options;
   const [N, C, H, W] = input.shape;
-  const [, O, outH, outW] = gradOutput.shape;
-  const k = kernelSize;
+  const [O, , k] = weight.shape;
+  const [, , outH, outW] = gradOutput.shape;
   const x = await input.data();
+  const w = await weight.data();
   const g = await gradOutput.data();
-  const grad = new Float64Array(O * C * k * k);
-  for (let o = 0; o < O; o++) {
-    for (let c = 0; c < C; c++) {
-      for (let u = 0; u < k; u++) {
-        for (let v = 0; v < k; v++) {
-          let sum = 0;
-          for (let n = 0; n < N; n++) {
-            for (let i = 0; i < outH; i++) {
+  const gradInput = new Float64Array(N * C * H * W);
+  const gradWeight = new Float64Array(O * C * k * k);
+  const gradBias = new Float64Array(O);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      for (let i = 0; i < outH; i++) {
+        for (let j = 0; j < outW; j++) {
+          const grad = g[((n * O + o) * outH + i) * outW + j];
+          gradBias[o] += grad;
+          for (let c = 0; c < C; c++) {
+            for (let u = 0; u < k; u++) {
               const row = i * stride + u - padding;
-              if (row < 0 || row >= H) continue;
-              for (let j = 0; j < outW; j++) {
+              if (row < 0 || row >= H) continue; // a padding zero: no input to send to
+              for (let v = 0; v < k; v++) {
                 const col = j * stride + v - padding;
                 if (col < 0 || col >= W) continue;
-                sum += g[((n * O + o) * outH + i) * outW + j] *
-                  x[((n * C + c) * H + row) * W + col];
+                const wIndex = ((o * C + c) * k + u) * k + v;
+                const xIndex = ((n * C + c) * H + row) * W + col;
+                gradWeight[wIndex] += grad * x[xIndex];
+                gradInput[xIndex] += grad * w[wIndex];
               }
             }
           }
-          grad[((o * C + c) * k + u) * k + v] = sum;
         }
       }
     }
   }
-  return tensor(grad, { shape: [O, C, k, k], dtype: input.dtype });
+  const dtype = input.dtype;
+  return {
+    gradInput: tensor(gradInput, { shape: [N, C, H, W], dtype }),
+    gradWeight: tensor(gradWeight, { shape: [O, C, k, k], dtype }),
+    gradBias: tensor(gradBias, { shape: [O], dtype }),
+  };
 }
 
 /**
