@@ -88,6 +88,20 @@ Deno.test("serve: predictions over HTTP equal the model's, for JSON and PNG imag
       assert.equal(fromPng.body.index, answer.body.index, "the PNG gets the same prediction");
     }
     assert.ok(correct >= 30, `${correct} of 40 test images right over HTTP (expected >= 30)`);
+
+    // Sent all at once, the images share batches in the model: each still gets its own answer.
+    const together = await Promise.all(
+      images.map(({ rows }) => post(url, JSON.stringify(rows), "application/json")),
+    );
+    for (const [k, { rows }] of images.entries()) {
+      const alone = await post(url, JSON.stringify(rows), "application/json");
+      together[k].body.probabilities.forEach((p: number, c: number) =>
+        assert.ok(
+          Math.abs(p - alone.body.probabilities[c]) < 1e-6,
+          `image ${k}, class ${c}: ${p} in a batch, ${alone.body.probabilities[c]} alone`,
+        )
+      );
+    }
   } finally {
     await stop();
   }
