@@ -24,6 +24,7 @@ import * as red from "./ops/reduce.ts";
 import * as sh from "./ops/shape.ts";
 import { matmul } from "./ops/matmul.ts";
 import { checkArgCount, checkOptions } from "./options.ts";
+import { runDeviceChecks } from "./device_checks.ts";
 import { norm } from "./ops/norm.ts";
 import * as sorting from "./ops/sort.ts";
 
@@ -212,8 +213,10 @@ export class Tensor {
   // ---- reading values ------------------------------------------------------------------------
 
   /** The values as a flat typed array (a copy). */
-  data(): Promise<TypedArray> {
-    return getBackend(this.device).read(this.storage, this.dtype);
+  async data(): Promise<TypedArray> {
+    // Index checks that a GPU ran since the last read back report first (device_checks.ts).
+    await runDeviceChecks();
+    return await getBackend(this.device).read(this.storage, this.dtype);
   }
 
   /** The values as a flat typed array, synchronously (CPU tensors only). */

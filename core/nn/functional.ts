@@ -26,6 +26,7 @@ import * as red from "../ops/reduce.ts";
 import { matmulTransposed } from "../ops/matmul.ts";
 import { checkArgCount, checkOptions } from "../options.ts";
 import { checkBias } from "../ops/conv.ts";
+import { checkIndicesOnDevice } from "../device_checks.ts";
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from "../ops/conv.ts";
 export type { Conv2dOptions, Pair, PoolOptions, WindowOptions } from "../ops/conv.ts";
 
@@ -497,12 +498,16 @@ function checkClassTargets(
     );
   }
   const backend = getBackend(targets.device);
+  const message = (target: number) =>
+    `${op}: target ${target} is out of range for ${classes} classes (class indices go from 0 ` +
+    `to ${classes - 1})`;
   if (backend.readSync) {
     for (const target of backend.readSync(targets.storage, "int32")) {
-      if (target < 0 || target >= classes) {
-        throw new RangeError(`${op}: target ${target} is out of range for ${classes} classes`);
-      }
+      if (target < 0 || target >= classes) throw new RangeError(message(target));
     }
+  } else {
+    // On a GPU the check runs on the device; the next read back reports it.
+    checkIndicesOnDevice(targets, classes, message);
   }
   return classes;
 }

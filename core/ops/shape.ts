@@ -16,6 +16,7 @@ import { checkShape, fmtShape, normDim, numel, type Shape, stridesOf } from "../
 import { Tensor } from "../tensor.ts";
 import { axisGeometry, sum } from "./reduce.ts";
 import { checkAllocation } from "../limits.ts";
+import { checkIndicesOnDevice } from "../device_checks.ts";
 
 /** A tensor of `shape` filled with `value`. */
 export function full(
@@ -334,16 +335,14 @@ function checkIndex(op: string, index: Tensor, size: number, dim: number): void 
     throw new TypeError(`${op}: the index must be an int32 tensor, got ${index.dtype}`);
   }
   const backend = getBackend(index.device);
+  const message = (v: number) =>
+    `${op}: index ${v} is out of bounds for dimension ${dim} with size ${size}`;
   // Range checks need the values; on the CPU they are at hand, on a GPU they would need a
-  // read back, so there the kernels clamp and the check is skipped.
-  if (!backend.readSync) return;
+  // read back: there the check runs on the device and the next read back reports it.
+  if (!backend.readSync) return checkIndicesOnDevice(index, size, message);
   const values = backend.readSync(index.storage, index.dtype);
   for (const v of values) {
-    if (v < 0 || v >= size) {
-      throw new RangeError(
-        `${op}: index ${v} is out of bounds for dimension ${dim} with size ${size}`,
-      );
-    }
+    if (v < 0 || v >= size) throw new RangeError(message(v));
   }
 }
 
