@@ -83,7 +83,7 @@ Deno.test("serve: predictions over HTTP equal the model's, for JSON and PNG imag
         depth: 8,
         data: Uint8Array.from(flat, (v) => Math.round(v * 255)),
       });
-      const fromPng = await post(url, png, "image/png");
+      const fromPng = await post(url, new Uint8Array(png), "image/png");
       assert.equal(fromPng.status, 200, JSON.stringify(fromPng.body));
       assert.equal(fromPng.body.index, answer.body.index, "the PNG gets the same prediction");
     }
@@ -199,7 +199,9 @@ Deno.test("serve: every kind of bad request gets a 4xx that says what was wrong"
       () =>
         post(
           url,
-          encodePng({ width: 10, height: 12, channels: 1, depth: 8, data: new Uint8Array(120) }),
+          new Uint8Array(
+            encodePng({ width: 10, height: 12, channels: 1, depth: 8, data: new Uint8Array(120) }),
+          ),
           "image/png",
         ),
       400,

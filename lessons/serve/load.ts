@@ -12,7 +12,7 @@
 /** Options of {@link measureLoad}. */
 export interface LoadOptions {
   /** The request body sent each time (a JSON string or PNG bytes). */
-  body: string | Uint8Array;
+  body: string | Uint8Array<ArrayBuffer>;
   /** Its content type (default `application/json`). */
   contentType?: string;
   /** How many requests in all (default 2,000). */
