@@ -88,16 +88,19 @@ Deno.test("idx: fetchIdx reads gzipped and plain files through file: URLs", asyn
 Deno.test("idx: bad magic numbers are named", () => {
   assert.throws(
     () => readIdx(new Uint8Array([1, 2, 8, 1, 0, 0, 0, 0])),
-    /idx: bad magic number 0x01 0x02 0x08 0x01: an IDX file starts with two zero bytes/,
+    /(read|write)Idx: bad magic number 0x01 0x02 0x08 0x01: an IDX file starts with two zero bytes/,
   );
   assert.throws(
     () => readIdx(new Uint8Array([0, 0, 0x07, 1, 0, 0, 0, 0])),
-    /idx: bad magic number .*unknown element type code 0x07/,
+    /(read|write)Idx: bad magic number .*unknown element type code 0x07/,
   );
-  assert.throws(() => readIdx(new Uint8Array([0, 0])), /idx: file has 2 bytes, too short/);
+  assert.throws(
+    () => readIdx(new Uint8Array([0, 0])),
+    /(read|write)Idx: file has 2 bytes, too short/,
+  );
   assert.throws(
     () => readIdx(new Uint8Array([0x1f, 0x8b, 8, 0])),
-    /idx: these bytes are gzip-compressed; un-gzip them first/,
+    /(read|write)Idx: these bytes are gzip-compressed; un-gzip them first/,
   );
 });
 
@@ -110,7 +113,7 @@ Deno.test("idx: truncated and over-long files say how many bytes the header prom
   assert.throws(
     () => readIdx(truncated),
     {
-      message: "idx: file has 1000 bytes but header promises 47040016 " +
+      message: "readIdx: file has 1000 bytes but header promises 47040016 " +
         "(shape [60000, 28, 28] of uint8; truncated file?)",
     },
   );
@@ -123,7 +126,7 @@ Deno.test("idx: truncated and over-long files say how many bytes the header prom
 Deno.test("idx: writeIdx refuses data that does not match the shape", () => {
   assert.throws(
     () => writeIdx({ shape: [2, 2], dtype: "uint8", data: new Uint8Array(3) }),
-    /idx: shape \[2, 2\] needs 4 elements but data has 3/,
+    /(read|write)Idx: shape \[2, 2\] needs 4 elements but data has 3/,
   );
 });
 
@@ -141,7 +144,7 @@ Deno.test("idx: a missing file, a corrupted gzip and a non-IDX file name the URL
   await Deno.remove(cut);
 
   const text = await tempFile(new TextEncoder().encode("label,x\n1,2\n"), ".csv");
-  await assert.rejects(fetchIdx(text), /idx: bad magic number 0x6c 0x61 0x62 0x65/);
+  await assert.rejects(fetchIdx(text), /fetchIdx: bad magic number 0x6c 0x61 0x62 0x65/);
   await Deno.remove(text);
 });
 

@@ -76,23 +76,25 @@ function hex(byte: number): string {
 export function readIdx(bytes: Uint8Array): IdxArray {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw new Error(
-      "idx: these bytes are gzip-compressed; un-gzip them first (fetchIdx and gunzip do it)",
+      "readIdx: these bytes are gzip-compressed; un-gzip them first (fetchIdx and gunzip do it)",
     );
   }
   if (bytes.length < 4) {
-    throw new Error(`idx: file has ${bytes.length} bytes, too short for the 4-byte magic number`);
+    throw new Error(
+      `readIdx: file has ${bytes.length} bytes, too short for the 4-byte magic number`,
+    );
   }
   const magic = Array.from(bytes.subarray(0, 4), hex).join(" ");
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new Error(
-      `idx: bad magic number ${magic}: an IDX file starts with two zero bytes ` +
+      `readIdx: bad magic number ${magic}: an IDX file starts with two zero bytes ` +
         "(is this really an IDX file?)",
     );
   }
   const type = IDX_TYPES[bytes[2]];
   if (type === undefined) {
     throw new Error(
-      `idx: bad magic number ${magic}: unknown element type code ${hex(bytes[2])} ` +
+      `readIdx: bad magic number ${magic}: unknown element type code ${hex(bytes[2])} ` +
         "(expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)",
     );
   }
@@ -100,7 +102,7 @@ export function readIdx(bytes: Uint8Array): IdxArray {
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
     throw new Error(
-      `idx: file has ${bytes.length} bytes but its header alone needs ${headerBytes} ` +
+      `readIdx: file has ${bytes.length} bytes but its header alone needs ${headerBytes} ` +
         `(${ndim} dimensions; truncated file?)`,
     );
   }
@@ -112,7 +114,7 @@ export function readIdx(bytes: Uint8Array): IdxArray {
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? "truncated file?" : "trailing bytes?";
     throw new Error(
-      `idx: file has ${bytes.length} bytes but header promises ${expected} ` +
+      `readIdx: file has ${bytes.length} bytes but header promises ${expected} ` +
         `(shape [${shape.join(", ")}] of ${type.dtype}; ${what})`,
     );
   }
@@ -159,20 +161,20 @@ function readElements(view: DataView, offset: number, size: number, dtype: IdxDt
 export function writeIdx(array: IdxArray): Uint8Array {
   const { shape, dtype, data } = array;
   const entry = Object.entries(IDX_TYPES).find(([, t]) => t.dtype === dtype);
-  if (entry === undefined) throw new Error(`idx: cannot write unknown dtype "${dtype}"`);
+  if (entry === undefined) throw new Error(`writeIdx: cannot write unknown dtype "${dtype}"`);
   const [code, type] = [Number(entry[0]), entry[1]];
   if (shape.length > 255) {
-    throw new Error(`idx: cannot write ${shape.length} dimensions (at most 255)`);
+    throw new Error(`writeIdx: cannot write ${shape.length} dimensions (at most 255)`);
   }
   for (const dim of shape) {
     if (!Number.isInteger(dim) || dim < 0 || dim > 0xffffffff) {
-      throw new Error(`idx: shape [${shape.join(", ")}] has a size that is not a uint32`);
+      throw new Error(`writeIdx: shape [${shape.join(", ")}] has a size that is not a uint32`);
     }
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
     throw new Error(
-      `idx: shape [${shape.join(", ")}] needs ${size} elements but data has ${data.length}`,
+      `writeIdx: shape [${shape.join(", ")}] needs ${size} elements but data has ${data.length}`,
     );
   }
   const headerBytes = 4 + 4 * shape.length;
@@ -320,7 +322,7 @@ export function idxPromisedBytes(head: Uint8Array): number | undefined {
   const promised = headerBytes + shape.reduce((a, b) => a * b, 1) * type.bytes;
   if (promised > MAX_GUNZIP_BYTES) {
     throw new IdxError(
-      `idx: the header promises ${promised} bytes (shape [${shape.join(", ")}] of ` +
+      `readIdx: the header promises ${promised} bytes (shape [${shape.join(", ")}] of ` +
         `${type.dtype}), more than the ${MAX_GUNZIP_BYTES} this reader accepts (corrupted file?)`,
     );
   }
@@ -356,7 +358,8 @@ export async function fetchIdx(url: URL | string): Promise<IdxArray> {
     if (isGzip(bytes)) bytes = await gunzip(bytes, idxPromisedBytes);
     return readIdx(bytes);
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${url})`);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`fetchIdx: ${message.replace(/^readIdx: /, "")} (in ${url})`);
   }
 }
 

@@ -512,6 +512,21 @@ export async function save(
   metadata?: Record<string, string>,
 ): Promise<Uint8Array> {
   const target = typeof path === "string" || path instanceof URL ? path : undefined;
+  for (const [what, value] of [["metadata", metadata], ["path or metadata", path]] as const) {
+    if (value !== undefined && !(typeof value === "string" || value instanceof URL)) {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new TypeError(
+          `save: the ${what} must be ${
+            what === "metadata" ? "an object of strings" : "a path (string or URL) or an object"
+          }, got ${Array.isArray(value) ? "an array" : typeof value}; write ` +
+            `save(stateDict, "model.safetensors", { note: "..." })`,
+        );
+      }
+    }
+  }
+  if (target !== undefined && typeof metadata === "string") {
+    throw new TypeError(`save: the metadata must be an object of strings, got a string`);
+  }
   if (target === undefined && path !== undefined) {
     if (metadata !== undefined) {
       throw new TypeError(
