@@ -1,6 +1,6 @@
 /**
  * Lesson 4, exercises. Replace each `throw new Todo(...)` with your code, then run
- * `deno task check 4` to see which tasks are done.
+ * `deno task check 4` to see which tasks are done (`deno task check 4 --hint 2` for more help).
  *
  * Inputs are feature maps `[N, C, H, W]`; `gamma`, `beta`, `runningMean` and `runningVar` have
  * shape `[C]`. Tensor ops are enough for every task: `x.mean([0, 2, 3], true)` is the mean of
@@ -11,7 +11,9 @@
  *
  * @module
  */
-import type { Tensor } from "../../mod.ts";
+// Everything the tasks need; the linter notes what you have not used yet.
+// deno-lint-ignore no-unused-vars
+import { nn, ones, type Tensor, zeros } from "../../mod.ts";
 import { Todo } from "../todo.ts";
 
 /** The gradients of a loss with respect to batch norm's input and parameters. */
@@ -49,8 +51,7 @@ export function batchNormForward(
 ): Tensor {
   throw new Todo(
     "4.1",
-    "mean and biased variance over dimensions [0, 2, 3] with keepdim; normalize; then scale " +
-      "by gamma and shift by beta, both reshaped to [1, C, 1, 1]",
+    "normalize each channel with the statistics of this batch, then scale and shift",
   );
 }
 
@@ -76,8 +77,7 @@ export function batchNormBackward(
 ): BatchNormGrads {
   throw new Todo(
     "4.2",
-    "recompute xHat and s as in 4.1; gradBeta and gradGamma are sums over [0, 2, 3]; for " +
-      "gradInput use means over [0, 2, 3] with keepdim",
+    "the chain rule through xHat, and through the mean and variance every xHat depends on",
   );
 }
 
@@ -97,11 +97,7 @@ export function updateRunningStats(
   _input: Tensor,
   _momentum = 0.1,
 ): RunningStats {
-  throw new Todo(
-    "4.3",
-    "the batch's mean is input.mean([0, 2, 3]); its unbiased variance is " +
-      "input.var([0, 2, 3], { correction: 1 }); blend each with the running value",
-  );
+  throw new Todo("4.3", "blend each running statistic with the batch's, weighted by momentum");
 }
 
 /**
@@ -123,9 +119,37 @@ export function batchNormEval(
   _beta: Tensor,
   _eps = 1e-5,
 ): Tensor {
-  throw new Todo(
-    "4.4",
-    "reshape runningMean, runningVar, gamma and beta to [1, C, 1, 1] and apply " +
-      "gamma * (x - mean) / sqrt(var + eps) + beta",
-  );
+  throw new Todo("4.4", "the formula of 4.1, with the running statistics in place of the batch's");
+}
+
+/**
+ * Task 4.5: a batch norm layer of your own, as `nn.BatchNorm2d(numFeatures)` with its defaults
+ * (`momentum` 0.1, `eps` 1e-5):
+ *
+ * - parameters `weight` (gamma, starting at ones) and `bias` (beta, starting at zeros), shape
+ *   `[numFeatures]`, wrapped in `nn.Parameter`;
+ * - buffers `runningMean` (zeros) and `runningVar` (ones), registered with
+ *   `this.registerBuffer("runningMean", ...)` so that they are saved with the model;
+ * - `forward(input)`: in training mode (`this.training`, true until `eval()`), normalize with
+ *   the batch's statistics (task 4.1) and update the running ones (task 4.3); in evaluation
+ *   mode, normalize with the running statistics (task 4.4) and change nothing.
+ *
+ * Your functions of tasks 4.1, 4.3 and 4.4 do the work.
+ */
+export class MyBatchNorm2d extends nn.Module {
+  weight: Tensor;
+  bias: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  momentum = 0.1;
+  eps = 1e-5;
+
+  constructor(_numFeatures: number) {
+    super();
+    throw new Todo("4.5", "two parameters and two buffers, one value a channel each");
+  }
+
+  forward(_input: Tensor): Tensor {
+    throw new Todo("4.5", "two modes: this.training chooses the batch's or the running statistics");
+  }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Tensor } from "../../mod.ts";
+import { nn, ones, type Tensor, zeros } from "../../mod.ts";
 
 /** The gradients of a loss with respect to batch norm's input and parameters. */
 export interface BatchNormGrads {
@@ -97,4 +97,51 @@ export function batchNormEval(
 ): Tensor {
   const xHat = input.sub(perChannel(runningMean)).div(perChannel(runningVar).add(eps).sqrt());
   return xHat.mul(perChannel(gamma)).add(perChannel(beta));
+}
+
+/**
+ * Task 4.5: a batch norm layer of your own: gamma and beta are parameters, the running
+ * statistics are buffers; training mode normalizes with the batch's statistics and updates the
+ * running ones, evaluation mode uses the running ones.
+ */
+export class MyBatchNorm2d extends nn.Module {
+  weight: Tensor;
+  bias: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  momentum = 0.1;
+  eps = 1e-5;
+
+  constructor(numFeatures: number) {
+    super();
+    this.weight = nn.Parameter(ones([numFeatures]));
+    this.bias = nn.Parameter(zeros([numFeatures]));
+    this.runningMean = zeros([numFeatures]);
+    this.runningVar = ones([numFeatures]);
+    this.registerBuffer("runningMean", this.runningMean);
+    this.registerBuffer("runningVar", this.runningVar);
+  }
+
+  forward(input: Tensor): Tensor {
+    if (!this.training) {
+      return batchNormEval(
+        input,
+        this.runningMean,
+        this.runningVar,
+        this.weight,
+        this.bias,
+        this.eps,
+      );
+    }
+    // The running statistics are bookkeeping, not part of the graph.
+    const stats = updateRunningStats(
+      this.runningMean,
+      this.runningVar,
+      input.detach(),
+      this.momentum,
+    );
+    this.runningMean = stats.runningMean;
+    this.runningVar = stats.runningVar;
+    return batchNormForward(input, this.weight, this.bias, this.eps);
+  }
 }
