@@ -180,6 +180,18 @@ export interface Show {
   range(count: number, label?: string): ProgressLoop<number>;
   /** The measured facts the lesson showed; printed at the end of the run. */
   summary(facts: { label: string; value: string }[]): void;
+  /**
+   * Waits until everything shown so far is on screen. A notebook's code cell ends with
+   * `await show.flush();` (Deno's kernel ends a cell before sending output still on its way);
+   * elsewhere it only lets the event loop turn once.
+   */
+  flush(): Promise<void>;
+}
+
+/** Where the events of a run go: `emit` each one; `flush` waits until they are shown. */
+export interface Display {
+  emit(event: OutputEvent): void;
+  flush?(): Promise<void>;
 }
 
 /** What a lesson says about itself in its `lesson(import.meta, {...})` call. */
@@ -232,8 +244,14 @@ export function dedent(text: string): string {
   return lines.map((line) => line.slice(common)).join("\n");
 }
 
-/** Builds a {@link Show} that turns every call into an {@link OutputEvent} passed to `emit`. */
-export function createShow(emit: (event: OutputEvent) => void): Show {
+/**
+ * Builds a {@link Show} that turns every call into an {@link OutputEvent} passed to `emit`;
+ * `show.flush()` awaits `flush` when given.
+ */
+export function createShow(
+  emit: (event: OutputEvent) => void,
+  flush?: () => Promise<void>,
+): Show {
   let nextId = 0;
   const progress = <T>(items: Iterable<T>, label = "", total?: number): ProgressLoop<T> => {
     const length = (items as { length?: unknown }).length;
@@ -265,6 +283,10 @@ export function createShow(emit: (event: OutputEvent) => void): Show {
     progress,
     range: (count, label = "") => progress(countUpTo(count), label, count),
     summary: (facts) => emit({ kind: "summary", facts }),
+    flush: async () => {
+      await flush?.();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    },
   };
 }
 
@@ -379,24 +401,35 @@ export async function runLesson(
  * Starts a lesson: call it once, at the top of the lesson file, and take what you need:
  * `const { step, show, quick, device } = await lesson(import.meta, { number, title, ... })`.
  *
- * Under a runner it uses the run's settings and output. Run by itself (a plain `deno run` of the
+ * In a notebook, where a cell has no `import.meta`, `lesson({ number, title, ... })` alone does
+ * the same. Under a runner it uses the run's settings and output. Run by itself (a plain `deno run` of the
  * file, or a notebook) it draws the output here and takes its settings from the environment.
  * Either way the seed is given to `manualSeed` before it returns.
  */
-export async function lesson(meta: ImportMeta, info: LessonInfo): Promise<LessonKit> {
-  checkInfo(info, meta.url);
+export async function lesson(
+  meta: { url: string } | LessonInfo,
+  info?: LessonInfo,
+): Promise<LessonKit>;
+export async function lesson(
+  meta: { url: string } | LessonInfo,
+  maybeInfo?: LessonInfo,
+): Promise<LessonKit> {
+  // `lesson(info)` alone is the notebook's form: a notebook cell has no `import.meta`.
+  const info = maybeInfo ?? meta as LessonInfo;
+  checkInfo(info, maybeInfo ? (meta as { url: string }).url : "a notebook");
   const run = pending;
   let settings: RunSettings;
-  let emit: (event: OutputEvent) => void;
+  let display: Display;
   if (run && !run.info) {
     run.info = info;
     settings = run.settings;
-    emit = run.emit;
+    display = { emit: run.emit };
   } else {
-    ({ settings, emit } = await standalone(info));
+    ({ settings, display } = await standalone(info));
   }
+  const emit = (event: OutputEvent) => display.emit(event);
   manualSeed(settings.seed);
-  const show = createShow(emit);
+  const show = createShow(emit, display.flush && (() => display.flush!()));
   let index = 0;
   return {
     quick: settings.quick,
@@ -430,7 +463,7 @@ function checkInfo(info: LessonInfo, url: string): void {
  */
 async function standalone(
   info: LessonInfo,
-): Promise<{ settings: RunSettings; emit: (event: OutputEvent) => void }> {
+): Promise<{ settings: RunSettings; display: Display }> {
   const env = (name: string): string | undefined => {
     const deno = (globalThis as { Deno?: typeof Deno }).Deno;
     if (!deno) return undefined;
@@ -451,13 +484,19 @@ async function standalone(
   }
   const device = wanted === "cpu" ? "cpu" : (await pickDevice(wanted as "webgpu" | "auto")).device;
   const settings: RunSettings = { quick, seed: Number.isSafeInteger(seed) ? seed : 0, device };
-  const inJupyter = (globalThis as { Deno?: { jupyter?: unknown } }).Deno?.jupyter !== undefined;
+  let inJupyter = false;
+  try {
+    // Outside `deno jupyter`, reading Deno.jupyter throws.
+    inJupyter = (globalThis as { Deno?: { jupyter?: unknown } }).Deno?.jupyter !== undefined;
+  } catch {
+    inJupyter = false;
+  }
   // Computed specifiers: bundlers leave these imports out of a browser bundle.
   const display = inJupyter ? "./render/jupyter.ts" : "./terminal/standalone.ts";
   const module = await import(new URL(display, import.meta.url).href) as {
-    standaloneEmitter(info: LessonInfo, settings: RunSettings): (event: OutputEvent) => void;
+    standaloneDisplay(info: LessonInfo, settings: RunSettings): Display;
   };
-  return { settings, emit: module.standaloneEmitter(info, settings) };
+  return { settings, display: module.standaloneDisplay(info, settings) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,17 +6,14 @@
  *
  * @module
  */
-import type { LessonInfo, OutputEvent, RunSettings } from "../format.ts";
+import type { Display, LessonInfo, RunSettings } from "../format.ts";
 import { serverDocument } from "../render/server_dom.ts";
 import { stdoutStream } from "../run.ts";
 import { TerminalRenderer } from "./renderer.ts";
 import { wrap } from "./style.ts";
 
-/** Prints the lesson's header and returns the function that draws each event. */
-export function standaloneEmitter(
-  info: LessonInfo,
-  settings: RunSettings,
-): (event: OutputEvent) => void {
+/** Prints the lesson's header and returns the display that draws each event. */
+export function standaloneDisplay(info: LessonInfo, settings: RunSettings): Display {
   const stream = stdoutStream();
   const renderer = new TerminalRenderer({
     stream,
@@ -35,8 +32,10 @@ export function standaloneEmitter(
       "dim",
     ),
   ]);
-  return (event) => {
-    renderer.handle(event);
-    if (event.kind === "summary") renderer.printSummary();
+  return {
+    emit(event) {
+      renderer.handle(event);
+      if (event.kind === "summary") renderer.printSummary();
+    },
   };
 }
