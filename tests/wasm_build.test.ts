@@ -5,6 +5,16 @@
  */
 import { ok } from "node:assert/strict";
 import { buildWasm } from "../core/wasm/build.ts";
+import { ELEMENTWISE_SOURCE, regenerate } from "../core/wasm/codegen.ts";
+
+Deno.test("the wasm op switch is what the op table generates", async () => {
+  const committed = await Deno.readTextFile(ELEMENTWISE_SOURCE);
+  ok(
+    regenerate(committed) === committed,
+    `core/wasm/assembly/elementwise.ts is stale: the op table (core/ops/table.ts) generates a ` +
+      `different op switch. Run "deno task build:wasm" and commit the result`,
+  );
+});
 
 Deno.test("the committed wasm kernels match a fresh build of core/wasm/assembly", async () => {
   const files = await buildWasm();

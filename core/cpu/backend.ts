@@ -63,14 +63,15 @@ export const cpuBackend: Backend = {
   },
   unary(op: UnaryOp, x: Storage, length: number, dtype: DType, params: readonly number[]) {
     const out = allocArray(dtype, length);
-    k.unaryKernel(op)(cpuData(x), out, params[0] ?? 0, params[1] ?? 0);
+    k.unary(op, cpuData(x), out, params[0] ?? 0, params[1] ?? 0);
     return wrap(out);
   },
   binary(op: BinaryOp, a: StridedView, b: StridedView, _inDtype: DType, outDtype: DType) {
     let size = 1;
     for (const d of a.shape) size *= d;
     const out = allocArray(outDtype, size);
-    k.binaryKernel(op)(
+    k.binary(
+      op,
       cpuData(a.storage),
       cpuData(b.storage),
       out,

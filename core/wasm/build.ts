@@ -15,6 +15,7 @@
  * @module
  */
 import asc from "assemblyscript/asc";
+import { ELEMENTWISE_SOURCE, regenerate } from "./codegen.ts";
 
 /** The compiler flags shared by both builds. */
 const COMMON_FLAGS = [
@@ -140,6 +141,13 @@ export async function buildWasm(): Promise<Map<string, Uint8Array>> {
 }
 
 if (import.meta.main) {
+  // First the op switch, from the op table; then the binaries, from the sources.
+  const source = await Deno.readTextFile(ELEMENTWISE_SOURCE);
+  const generated = regenerate(source);
+  if (generated !== source) {
+    await Deno.writeTextFile(ELEMENTWISE_SOURCE, generated);
+    console.log(`wrote ${ELEMENTWISE_SOURCE.pathname} (the op switch, from core/ops/table.ts)`);
+  }
   const outDir = new URL(
     Deno.args[0] ? `file://${Deno.realPathSync(Deno.args[0])}/` : "./build/",
     import.meta.url,

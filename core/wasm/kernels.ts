@@ -315,10 +315,6 @@ export class WasmKernels {
     this.exports.whereF32(out, cond, condIsInt ? 1 : 0, a, b, ndim, this.#dims, this.#counters);
   }
 
-  /** `dx = x > 0 ? dy : 0`, the backward pass of ReLU. */
-  reluBackward(dx: number, dy: number, x: number, length: number): void {
-    this.exports.reluBackwardF32(dx, dy, x, length);
-  }
 
   // ---- Layout ----
 

@@ -31,7 +31,6 @@ export interface KernelExports {
   matmul: Kernel;
   unaryF32: Kernel;
   binaryF32: Kernel;
-  reluBackwardF32: Kernel;
   whereF32: Kernel;
   reduceF32: Kernel;
   argReduceF32: Kernel;

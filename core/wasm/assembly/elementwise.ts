@@ -1,14 +1,17 @@
 // Elementwise ops of the op table (core/ops/table.ts), float32.
 //
 // Each op has a code, exported as a constant named after the table's row (`unary_relu`,
-// `binary_add`), so the JavaScript side finds the code by name and falls back to the reference
-// kernels for any op the table has and this file lacks.
+// `binary_add`), so the JavaScript side finds the code by name. The codes, the float64 formula of
+// each op and the switches that dispatch on them are generated from the table by
+// `deno task build:wasm` (core/wasm/codegen.ts), between the "generated from the op table"
+// markers: edit the table, not those regions. The four-lane forms below are written by hand.
 //
 // A kernel switches on the op once, outside its loop: every case calls an inlined loop with a
 // constant op code, which the optimizer specializes into a loop of its own. Cheap ops run four
 // lanes at a time; transcendental ones (exp, log, tanh, ...) run in float64 scalar math, like the
 // reference kernels, so both give the same float32 result.
 
+// generated from the op table: op codes
 export const unary_neg: i32 = 0;
 export const unary_abs: i32 = 1;
 export const unary_sign: i32 = 2;
@@ -41,15 +44,65 @@ export const binary_ge: i32 = 9;
 export const binary_lt: i32 = 10;
 export const binary_le: i32 = 11;
 export const binary_reluBackward: i32 = 12;
+// end of generated op codes
 
-/** The error function (Abramowitz and Stegun 7.1.26), the same formula as the op table's. */
+/**
+ * The error function, to float64 precision: the rational approximations of fdlibm's `s_erf.c`,
+ * as the op table's `erf` (see core/ops/table.ts for the ranges).
+ */
 function erf(x: f64): f64 {
+  if (isNaN(x)) return NaN;
   const sign: f64 = x < 0 ? -1 : 1;
   const ax = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * ax);
-  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t +
-    0.254829592) * t;
-  return sign * (1 - poly * Math.exp(-ax * ax));
+  if (ax < 0.84375) {
+    if (ax < 3.7252902984e-9) return x + 0.128379167095512586316 * x;
+    const z = x * x;
+    const p = 1.28379167095512558561e-1 + z * (-3.25042107247001499370e-1 +
+      z * (-2.84817495755985104766e-2 + z * (-5.77027029648944159157e-3 +
+        z * -2.37630166566501626084e-5)));
+    const q = 1 + z * (3.97917223959155352819e-1 + z * (6.50222499887672944485e-2 +
+      z * (5.08130628187576562776e-3 + z * (1.32494738004321644526e-4 +
+        z * -3.96022827877536812320e-6))));
+    return x + x * (p / q);
+  }
+  if (ax < 1.25) {
+    const s = ax - 1;
+    const p = -2.36211856075265944077e-3 + s * (4.14856118683748331666e-1 +
+      s * (-3.72207876035701323847e-1 + s * (3.18346619901161753674e-1 +
+        s * (-1.10894694282396677476e-1 + s * (3.54783043256182359371e-2 +
+          s * -2.16637559486879084300e-3)))));
+    const q = 1 + s * (1.06420880400844228286e-1 + s * (5.40397917702171048937e-1 +
+      s * (7.18286544141962662868e-2 + s * (1.26171219808761642112e-1 +
+        s * (1.36370839120290507362e-2 + s * 1.19844998467991074170e-2)))));
+    return sign * (8.45062911510467529297e-1 + p / q);
+  }
+  if (ax >= 6) return sign;
+  const s = 1 / (ax * ax);
+  let r: f64;
+  let q: f64;
+  if (ax < 1 / 0.35) {
+    r = -9.86494403484714822705e-3 + s * (-6.93858572707181764372e-1 +
+      s * (-1.05586262253232909814e1 + s * (-6.23753324503260060396e1 +
+        s * (-1.62396669462573470355e2 + s * (-1.84605092906711035994e2 +
+          s * (-8.12874355063065934246e1 + s * -9.81432934416914548592))))));
+    q = 1 + s * (1.96512716674392571292e1 + s * (1.37657754143519042600e2 +
+      s * (4.34565877475229228821e2 + s * (6.45387271733267880336e2 +
+        s * (4.29008140027567833386e2 + s * (1.08635005541779435134e2 +
+          s * (6.57024977031928170135 + s * -6.04244152148580987438e-2)))))));
+  } else {
+    r = -9.86494292470009928597e-3 + s * (-7.99283237680523006574e-1 +
+      s * (-1.77579549177547519889e1 + s * (-1.60636384855821916062e2 +
+        s * (-6.37566443368389627722e2 + s * (-1.02509513161107724954e3 +
+          s * -4.83519191608651397019e2)))));
+    q = 1 + s * (3.03380607434824582924e1 + s * (3.25792512996573918826e2 +
+      s * (1.53672958608443695994e3 + s * (3.19985821950859553908e3 +
+        s * (2.55305040643316442583e3 + s * (4.74528541206955367215e2 +
+          s * -2.24409524465858183362e1))))));
+  }
+  // z is |x| with the low 32 bits of its float64 cleared, so that z * z is exact.
+  const z = reinterpret<f64>(reinterpret<u64>(ax) & 0xffffffff00000000);
+  const erfc = Math.exp(-z * z - 0.5625) * Math.exp((z - ax) * (z + ax) + r / q) / ax;
+  return sign * (1 - erfc);
 }
 
 /** Math.sign of JavaScript: -1, 0 (keeping the sign of a zero), 1, or NaN. */
@@ -59,53 +112,123 @@ function sign(x: f64): f64 {
   return x;
 }
 
-/** One unary op on one value, computed in float64 like the reference kernels. */
+// generated from the op table: scalar ops
+/** One unary op of the table on one value, in float64 like the reference kernels. */
 // @ts-ignore: decorator
 @inline
 function unaryScalar(op: i32, value: f32, p0: f64, p1: f64): f32 {
   const x = <f64>value;
+  let result: f64 = NaN;
   switch (op) {
     case unary_neg:
-      return -value;
+      result = -x;
+      break;
     case unary_abs:
-      return Mathf.abs(value);
+      result = Math.abs(x);
+      break;
     case unary_sign:
-      return <f32>sign(x);
+      result = sign(x);
+      break;
     case unary_exp:
-      return <f32>Math.exp(x);
+      result = Math.exp(x);
+      break;
     case unary_log:
-      return <f32>Math.log(x);
+      result = Math.log(x);
+      break;
     case unary_sqrt:
-      return Mathf.sqrt(value);
+      result = Math.sqrt(x);
+      break;
     case unary_relu:
-      return value > 0 ? value : 0;
+      result = x <= 0 ? 0 : x;
+      break;
     case unary_step:
-      return value > 0 ? 1 : 0;
+      result = x > 0 ? 1 : 0;
+      break;
     case unary_leakyRelu:
-      return x > 0 ? value : <f32>(p0 * x);
+      result = x > 0 ? x : p0 * x;
+      break;
     case unary_leakyReluGrad:
-      return x > 0 ? 1 : <f32>p0;
+      result = x > 0 ? 1 : p0;
+      break;
     case unary_sigmoid:
-      return <f32>(1 / (1 + Math.exp(-x)));
+      result = 1 / (1 + Math.exp(-x));
+      break;
     case unary_tanh:
-      return <f32>Math.tanh(x);
+      result = Math.tanh(x);
+      break;
     case unary_gelu:
-      return <f32>(0.5 * x * (1 + erf(x * Math.SQRT1_2)));
+      result = 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+      break;
     case unary_geluGrad:
-      return <f32>(0.5 * (1 + erf(x * Math.SQRT1_2)) +
-        x * Math.exp(-0.5 * x * x) * 0.3989422804014327);
+      result = 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
+      break;
     case unary_clamp:
-      return <f32>Math.min(Math.max(x, p0), p1);
+      result = Math.min(Math.max(x, p0), p1);
+      break;
     case unary_powScalar:
-      return <f32>Math.pow(x, p0);
+      result = Math.pow(x, p0);
+      break;
     case unary_addScalar:
-      return <f32>(x + p0);
+      result = x + p0;
+      break;
     case unary_mulScalar:
-      return <f32>(x * p0);
-    default:
-      return <f32>NaN;
+      result = x * p0;
+      break;
   }
+  return <f32>result;
 }
+
+/** One binary op of the table on one pair of values, in float64. */
+// @ts-ignore: decorator
+@inline
+function binaryScalar(op: i32, aValue: f32, bValue: f32): f32 {
+  const a = <f64>aValue;
+  const b = <f64>bValue;
+  let result: f64 = NaN;
+  switch (op) {
+    case binary_add:
+      result = a + b;
+      break;
+    case binary_sub:
+      result = a - b;
+      break;
+    case binary_mul:
+      result = a * b;
+      break;
+    case binary_div:
+      result = a / b;
+      break;
+    case binary_pow:
+      result = Math.pow(a, b);
+      break;
+    case binary_maximum:
+      result = a > b || a != a ? a : b;
+      break;
+    case binary_minimum:
+      result = a < b || a != a ? a : b;
+      break;
+    case binary_eq:
+      result = a == b ? 1 : 0;
+      break;
+    case binary_gt:
+      result = a > b ? 1 : 0;
+      break;
+    case binary_ge:
+      result = a >= b ? 1 : 0;
+      break;
+    case binary_lt:
+      result = a < b ? 1 : 0;
+      break;
+    case binary_le:
+      result = a <= b ? 1 : 0;
+      break;
+    case binary_reluBackward:
+      result = b > 0 ? a : 0;
+      break;
+  }
+  return <f32>result;
+}
+// end of generated scalar ops
 
 /** Whether an op has a four-lane form below (the others go one value at a time). */
 // @ts-ignore: decorator
@@ -133,7 +256,8 @@ function unaryVector(op: i32, x: v128, v0: v128, v1: v128): v128 {
     case unary_sqrt:
       return f32x4.sqrt(x);
     case unary_relu:
-      return v128.and(x, f32x4.gt(x, zero));
+      // Zero where x <= 0, x elsewhere: a NaN (never <= 0) stays NaN, as in the table.
+      return v128.andnot(x, f32x4.le(x, zero));
     case unary_step:
       return v128.and(one, f32x4.gt(x, zero));
     case unary_leakyRelu:
@@ -172,6 +296,7 @@ function unaryLoop(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64): voi
 /** `out[i] = op(x[i])` for `n` float32 values; `p0`, `p1` are the op's scalar parameters. */
 export function unaryF32(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64): void {
   switch (op) {
+    // generated from the op table: unary dispatch
     case unary_neg:
       unaryLoop(unary_neg, out, x, n, p0, p1);
       break;
@@ -226,42 +351,7 @@ export function unaryF32(op: i32, out: usize, x: usize, n: i32, p0: f64, p1: f64
     case unary_mulScalar:
       unaryLoop(unary_mulScalar, out, x, n, p0, p1);
       break;
-  }
-}
-
-/** One binary op on one pair of values. */
-// @ts-ignore: decorator
-@inline
-function binaryScalar(op: i32, a: f32, b: f32): f32 {
-  switch (op) {
-    case binary_add:
-      return a + b;
-    case binary_sub:
-      return a - b;
-    case binary_mul:
-      return a * b;
-    case binary_div:
-      return a / b;
-    case binary_pow:
-      return <f32>Math.pow(<f64>a, <f64>b);
-    case binary_maximum:
-      return a > b ? a : b;
-    case binary_minimum:
-      return a < b ? a : b;
-    case binary_eq:
-      return a == b ? 1 : 0;
-    case binary_gt:
-      return a > b ? 1 : 0;
-    case binary_ge:
-      return a >= b ? 1 : 0;
-    case binary_lt:
-      return a < b ? 1 : 0;
-    case binary_le:
-      return a <= b ? 1 : 0;
-    case binary_reluBackward:
-      return b > 0 ? a : 0;
-    default:
-      return <f32>NaN;
+    // end of generated unary dispatch
   }
 }
 
@@ -279,10 +369,11 @@ function binaryVector(op: i32, a: v128, b: v128): v128 {
       return f32x4.mul(a, b);
     case binary_div:
       return f32x4.div(a, b);
+    // WebAssembly's max and min give NaN when either lane is NaN, as the table asks.
     case binary_maximum:
-      return v128.bitselect(a, b, f32x4.gt(a, b));
+      return f32x4.max(a, b);
     case binary_minimum:
-      return v128.bitselect(a, b, f32x4.lt(a, b));
+      return f32x4.min(a, b);
     case binary_eq:
       return v128.and(one, f32x4.eq(a, b));
     case binary_gt:
@@ -356,6 +447,7 @@ function binaryRow(
   bStride: i32,
 ): void {
   switch (op) {
+    // generated from the op table: binary dispatch
     case binary_add:
       binaryRowLoop(binary_add, out, a, b, n, aStride, bStride);
       break;
@@ -395,6 +487,7 @@ function binaryRow(
     case binary_reluBackward:
       binaryRowLoop(binary_reluBackward, out, a, b, n, aStride, bStride);
       break;
+    // end of generated binary dispatch
   }
 }
 
@@ -451,21 +544,6 @@ export function binaryF32(
       aOffset -= aStride * (size - 1);
       bOffset -= bStride * (size - 1);
     }
-  }
-}
-
-/** `dx[i] = x[i] > 0 ? dy[i] : 0`: the backward pass of ReLU in one pass. */
-export function reluBackwardF32(dx: usize, dy: usize, x: usize, n: i32): void {
-  const zero = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const offset = <usize>i << 2;
-    const mask = f32x4.gt(v128.load(x + offset), zero);
-    v128.store(dx + offset, v128.and(v128.load(dy + offset), mask));
-  }
-  for (; i < n; i++) {
-    const offset = <usize>i << 2;
-    store<f32>(dx + offset, load<f32>(x + offset) > 0 ? load<f32>(dy + offset) : 0);
   }
 }
 
