@@ -1,6 +1,6 @@
 /**
  * Lesson 5, exercises. Replace each `throw new Todo(...)` with your code, then run
- * `deno task check 5` to see which tasks are done.
+ * `deno task check 5` to see which tasks are done (`deno task check 5 --hint 2` for more help).
  *
  * A model's parameters are tensors: `model.parameters()` lists them, `p.numel()` is the number of
  * values in `p`, `p.requiresGrad` says whether it is trained, and `p.requiresGrad_(false)` turns
@@ -9,7 +9,9 @@
  *
  * @module
  */
-import { nn, type Tensor } from "../../mod.ts";
+// Everything the tasks need; the linter notes what you have not used yet.
+// deno-lint-ignore no-unused-vars
+import { nn, noGrad, type Tensor } from "../../mod.ts";
 import { Todo } from "../todo.ts";
 
 /** A network in two parts, like the lesson's: a backbone (`features`) and a linear `head`. */
@@ -30,7 +32,7 @@ export interface ParamGroup {
  * `requiresGrad_`.
  */
 export function freeze(_module: nn.Module): void {
-  throw new Todo("5.1", "for each p of module.parameters(), call p.requiresGrad_(false)");
+  throw new Todo("5.1", "a frozen parameter is one autograd computes no gradient for");
 }
 
 /**
@@ -38,7 +40,7 @@ export function freeze(_module: nn.Module): void {
  * require a gradient (frozen ones do not count).
  */
 export function countTrainable(_module: nn.Module): number {
-  throw new Todo("5.2", "add up p.numel() over the parameters p with p.requiresGrad");
+  throw new Todo("5.2", "count numbers, not tensors, and only the ones still trained");
 }
 
 /**
@@ -46,10 +48,7 @@ export function countTrainable(_module: nn.Module): number {
  * of features (`model.head.inFeatures`) and gives `classes` outputs. Returns the new head.
  */
 export function replaceHead(_model: HeadedNet, _classes: number): nn.Linear {
-  throw new Todo(
-    "5.3",
-    "assign model.head = new nn.Linear(model.head.inFeatures, classes), then return it",
-  );
+  throw new Todo("5.3", "a new layer, put where the model looks for its head");
 }
 
 /**
@@ -61,8 +60,30 @@ export function fineTuningGroups(
   _backboneLr: number,
   _headLr: number,
 ): ParamGroup[] {
-  throw new Todo(
-    "5.4",
-    "two groups: { params: model.features.parameters(), lr: backboneLr } and the same for the head",
-  );
+  throw new Todo("5.4", "one group for each part of the network, each with its own lr");
+}
+
+/**
+ * Task 5.5: plain gradient descent with parameter groups, as `optim.SGD(groups, { lr })`:
+ *
+ * - `groups` lists `{ params, lr? }`; a group without its own `lr` takes `options.lr`;
+ * - `step()` moves every parameter of every group against its gradient, `p <- p - lr * p.grad`,
+ *   with its group's `lr`, in place under `noGrad()`; a parameter without a gradient (a frozen
+ *   one, or one the loss did not reach) is left alone;
+ * - `zeroGrad()` clears the gradient of every parameter of every group.
+ */
+export class MySGD {
+  groups: ParamGroup[];
+
+  constructor(_groups: { params: Tensor[]; lr?: number }[], _options: { lr: number }) {
+    throw new Todo("5.5", "keep each group with the learning rate it will use");
+  }
+
+  step(): void {
+    throw new Todo("5.5", "the step of task 1.3, for each group with its own lr");
+  }
+
+  zeroGrad(): void {
+    throw new Todo("5.5", "every parameter of every group forgets its gradient");
+  }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { nn, type Tensor } from "../../mod.ts";
+import { nn, noGrad, type Tensor } from "../../mod.ts";
 
 /** A network in two parts, like the lesson's: a backbone (`features`) and a linear `head`. */
 export interface HeadedNet extends nn.Module {
@@ -45,4 +45,32 @@ export function fineTuningGroups(
     { params: model.features.parameters(), lr: backboneLr },
     { params: model.head.parameters(), lr: headLr },
   ];
+}
+
+/**
+ * Task 5.5: gradient descent with parameter groups: each group keeps its own learning rate (or
+ * the default one); a parameter without a gradient is skipped.
+ */
+export class MySGD {
+  groups: ParamGroup[];
+
+  constructor(groups: { params: Tensor[]; lr?: number }[], options: { lr: number }) {
+    this.groups = groups.map((group) => ({ params: group.params, lr: group.lr ?? options.lr }));
+  }
+
+  step(): void {
+    using _ = noGrad();
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        if (!p.grad) continue; // frozen, or not reached by the loss
+        p.assign(p.sub(p.grad.mul(group.lr)));
+      }
+    }
+  }
+
+  zeroGrad(): void {
+    for (const group of this.groups) {
+      for (const p of group.params) p.zeroGrad();
+    }
+  }
 }
