@@ -348,3 +348,18 @@ Deno.test("deno task check runs with narrowed permissions and prints plain lines
     "  1 of 3 tasks done.",
   ]);
 });
+
+Deno.test("every lesson's solutions pass in the sandbox, without permissions", async () => {
+  for (const lesson of await lessonFolders()) {
+    const tasksUrl = new URL("tasks.ts", lesson.url);
+    const { default: tasks } = await import(tasksUrl.href);
+    const report = await checkInSandbox(tasks, tasksUrl, new URL("solutions.ts", lesson.url));
+    assert.ok(report.loaded, `${lesson.folder}/solutions.ts loads in the sandbox`);
+    const failed = report.results.filter((result) => result.status !== "done");
+    assert.deepEqual(
+      failed.map((result) => `${lesson.folder} ${formatResult(result)}`),
+      [],
+      "a task whose run needs a permission (a data file, the network) fails only in the sandbox",
+    );
+  }
+});
