@@ -18,6 +18,10 @@ export function mlp(): nn.Sequential {
     new nn.GELU(),
     new nn.Linear(8, 8),
     new nn.LeakyReLU(0.2),
+    new nn.Linear(8, 8),
+    new nn.ELU({ alpha: 0.7 }),
+    new nn.Linear(8, 8),
+    new nn.GELU({ approximate: "tanh" }),
     new nn.Linear(8, 5),
     new nn.Softmax(1),
   );
@@ -106,7 +110,9 @@ export class Mixed extends nn.Module {
     const h = F.relu(this.fc.forward(x)).mul(this.scale).sub(0.25).div(2).clamp(-1, 1);
     const both = F.linear(h, this.other).maximum(0.1);
     const joined = both.mul(h.sum(1, true)).pow(2).add(1).sqrt().neg().exp();
-    return F.softmax(joined.reshape([-1, 2, 2]).flatten(1).sigmoid().log(), 1);
+    const bent = F.elu(F.gelu(joined, { approximate: "tanh" }).sub(0.5).mul(8), { alpha: 0.5 });
+    const logits = F.gelu(bent).reshape([-1, 2, 2]).flatten(1).sigmoid().log().mul(30);
+    return F.softmax(logits, 1);
   }
 }
 

@@ -33,6 +33,8 @@ export const ONNX_OPSET = 17;
 const FLOAT = 1;
 const INT64 = 7;
 const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+/** Attributes that ONNX types as floats even when their value is a whole number. */
+const FLOAT_ATTRIBUTES = new Set(["alpha", "epsilon"]);
 
 /**
  * Exports a model to ONNX: the bytes of an `.onnx` file, which onnxruntime (`onnxruntime-web`
@@ -40,7 +42,7 @@ const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
  *
  * The model is run once on `exampleInput`, in evaluation mode, and what it computed is written
  * out. Models built from `Linear`, `Conv2d` (any stride, padding, dilation, groups), `MaxPool2d`,
- * `AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm1d`/`2d`, `Dropout`, the activation layers,
+ * `AvgPool2d`, `AdaptiveAvgPool2d`, `BatchNorm1d`/`2d`, `Dropout`, the activation layers (ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softmax, ...),
  * `Flatten` and `Sequential` export, and so does a module's own `forward` that combines them
  * with tensor methods (a residual `out.add(shortcut).relu()`, `x.mean([2, 3])`, `x.flatten(1)`).
  * Code that branches on the input's values is recorded for the branch the example took, as in
@@ -170,7 +172,7 @@ class GraphBuilder {
     const attribute: AttributeJson[] = Object.entries(attrs).map(([name, value]) =>
       Array.isArray(value)
         ? { name, type: ATTR.INTS, ints: value }
-        : Number.isInteger(value) && name !== "alpha" && name !== "epsilon"
+        : Number.isInteger(value) && !FLOAT_ATTRIBUTES.has(name)
         ? { name, type: ATTR.INT, i: value }
         : { name, type: ATTR.FLOAT, f: value }
     );
@@ -320,7 +322,9 @@ function layerNodes(graph: GraphBuilder, step: LayerStep, outputName?: string): 
   } else if (layer instanceof layers.Tanh) {
     out = graph.node("Tanh", [x], {}, base, outputName);
   } else if (layer instanceof layers.GELU) {
-    out = geluNodes(graph, x, base, outputName);
+    out = geluNodes(graph, x, layer.approximate, base, outputName);
+  } else if (layer instanceof layers.ELU) {
+    out = graph.node("Elu", [x], { alpha: layer.alpha }, base, outputName);
   } else if (layer instanceof layers.Softmax || layer instanceof layers.LogSoftmax) {
     const axis = layer.dim < 0 ? layer.dim + input.ndim : layer.dim;
     const opType = layer instanceof layers.Softmax ? "Softmax" : "LogSoftmax";
@@ -352,12 +356,39 @@ function flattenNodes(graph: GraphBuilder, step: LayerStep, x: string, outputNam
   return graph.node("Reshape", [x, graph.int64s(`${base}.shape`, shape)], {}, base, outputName);
 }
 
-/** Exact GELU, `x * (1 + erf(x / sqrt 2)) / 2`, in operators of opset 17. */
-function geluNodes(graph: GraphBuilder, x: string, base: string, outputName?: string): string {
-  const scaled = graph.node("Div", [x, graph.scalar(Math.SQRT2)], {}, `${base}.gelu`);
-  const erf = graph.node("Erf", [scaled], {}, `${base}.gelu`);
-  const onePlus = graph.node("Add", [erf, graph.scalar(1)], {}, `${base}.gelu`);
-  const times = graph.node("Mul", [x, onePlus], {}, `${base}.gelu`);
+/**
+ * GELU in operators of opset 17: exact, `x * (1 + erf(x / sqrt 2)) / 2`, or the tanh form,
+ * `x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2`.
+ */
+function geluNodes(
+  graph: GraphBuilder,
+  x: string,
+  approximate: string,
+  base: string,
+  outputName?: string,
+): string {
+  const name = `${base}.gelu`;
+  let inner: string;
+  if (approximate === "tanh") {
+    const cube = graph.node("Mul", [x, graph.node("Mul", [x, x], {}, name)], {}, name);
+    const sum = graph.node(
+      "Add",
+      [x, graph.node("Mul", [cube, graph.scalar(0.044715)], {}, name)],
+      {},
+      name,
+    );
+    const u = graph.node("Mul", [sum, graph.scalar(Math.sqrt(2 / Math.PI))], {}, name);
+    inner = graph.node("Tanh", [u], {}, name);
+  } else {
+    inner = graph.node(
+      "Erf",
+      [graph.node("Div", [x, graph.scalar(Math.SQRT2)], {}, name)],
+      {},
+      name,
+    );
+  }
+  const onePlus = graph.node("Add", [inner, graph.scalar(1)], {}, name);
+  const times = graph.node("Mul", [x, onePlus], {}, name);
   return graph.node("Mul", [times, graph.scalar(0.5)], {}, base, outputName);
 }
 
@@ -393,7 +424,9 @@ function opNodes(graph: GraphBuilder, step: OpStep, outputName?: string): void {
   } else if (op in ONNX_UNARY) {
     out = graph.node(ONNX_UNARY[op], names, {}, op, outputName);
   } else if (op === "gelu") {
-    out = geluNodes(graph, names[0], op, outputName);
+    out = geluNodes(graph, names[0], attrs.approximate as string, op, outputName);
+  } else if (op === "elu") {
+    out = graph.node("Elu", names, { alpha: attrs.alpha as number }, op, outputName);
   } else if (op === "leakyRelu") {
     out = graph.node("LeakyRelu", names, { alpha: attrs.slope as number }, op, outputName);
   } else if (op === "clamp") {

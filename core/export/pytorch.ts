@@ -188,6 +188,10 @@ function layerExpression(layer: Module): string {
   if (layer instanceof layers.LeakyReLU) {
     return call("LeakyReLU", kwargs([["negative_slope", py(layer.negativeSlope), "0.01"]]));
   }
+  if (layer instanceof layers.GELU) {
+    return call("GELU", kwargs([["approximate", JSON.stringify(layer.approximate), '"none"']]));
+  }
+  if (layer instanceof layers.ELU) return call("ELU", kwargs([["alpha", py(layer.alpha), "1"]]));
   if (layer instanceof layers.Softmax || layer instanceof layers.LogSoftmax) {
     return call(layer.constructor.name, [`dim=${layer.dim}`]);
   }
@@ -197,7 +201,7 @@ function layerExpression(layer: Module): string {
       kwargs([["start_dim", String(layer.startDim), "1"], ["end_dim", String(layer.endDim), "-1"]]),
     );
   }
-  // ReLU, Sigmoid, Tanh, GELU, Identity: no settings.
+  // ReLU, Sigmoid, Tanh, Identity: no settings.
   return call(layer.constructor.name, []);
 }
 
@@ -400,7 +404,6 @@ const FUNCTIONS: Record<string, string> = {
   relu: "F.relu",
   sigmoid: "torch.sigmoid",
   tanh: "torch.tanh",
-  gelu: "F.gelu",
 };
 
 /** The Python expression of one tensor op. */
@@ -423,6 +426,10 @@ function opExpression(step: OpStep, operand: (x: Operand) => string, trace: Trac
         : `torch.${op}(${a}, ${b})`;
     case "leakyRelu":
       return `F.leaky_relu(${a}, ${py(attrs.slope as number)})`;
+    case "elu":
+      return `F.elu(${a}, ${py(attrs.alpha as number)})`;
+    case "gelu":
+      return `F.gelu(${a}, approximate=${JSON.stringify(attrs.approximate)})`;
     case "clamp": {
       const bounds = [
         typeof attrs.min === "number" ? `min=${py(attrs.min)}` : "",

@@ -22,6 +22,7 @@
  * @module
  */
 import { isGradEnabled, record, withNoGrad } from "../autograd.ts";
+import { erf } from "../ops/table.ts";
 import { fmtShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import * as layers from "../nn/layers.ts";
@@ -42,6 +43,7 @@ export const TRACED_LAYERS: ReadonlySet<unknown> = new Set<unknown>([
   layers.Sigmoid,
   layers.Tanh,
   layers.GELU,
+  layers.ELU,
   layers.Softmax,
   layers.LogSoftmax,
   layers.Identity,
@@ -119,6 +121,7 @@ export const OP_NAMES = [
   "tanh",
   "gelu",
   "leakyRelu",
+  "elu",
   "clamp",
   "reshape",
   "sum",
@@ -172,7 +175,6 @@ const PLAIN_OPS = new Set([
   "relu",
   "sigmoid",
   "tanh",
-  "gelu",
 ]);
 
 /** Where a user of F.* in a forward should turn instead. */
@@ -357,9 +359,13 @@ function stepFor(
       return opStep(isTransposedProduct(inputs, tensor) ? "linear" : "matmul");
     case "softmax":
     case "logSoftmax":
-      return opStep(node.op, { dim: softmaxDim(op, node.op, tensor) });
+      return opStep(node.op, { dim: softmaxDim(op, node.op, inputs[0], tensor) });
     case "leakyRelu":
       return opStep("leakyRelu", { slope: leakySlope(op, inputs[0], tensor) });
+    case "gelu":
+      return opStep("gelu", { approximate: geluForm(inputs[0], tensor) });
+    case "elu":
+      return opStep("elu", { alpha: eluAlpha(op, inputs[0], tensor) });
   }
   const advice = LAYER_ADVICE[node.op] ??
     "write it with tensor methods (x.add, x.mul, x.mean, x.softmax, ...) or known layers";
@@ -440,25 +446,33 @@ function isTransposedProduct(inputs: Tensor[], output: Tensor): boolean {
   return Math.abs(got - transposedValue) < Math.abs(got - plainValue);
 }
 
-/** The dimension of an `F.softmax` (or log-softmax) output: the one whose sums are 1. */
-function softmaxDim(op: string, kind: string, output: Tensor): number {
-  const values = output.dataSync();
+/**
+ * The dimension of an `F.softmax` (or log-softmax): the one along which the softmax of the
+ * input gives the output.
+ */
+function softmaxDim(op: string, kind: string, input: Tensor, output: Tensor): number {
+  const x = input.dataSync();
+  const y = output.dataSync();
   const fits: number[] = [];
   for (let dim = 0; dim < output.ndim; dim++) {
-    if (output.shape[dim] < 2) continue;
     const inner = output.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
     const size = output.shape[dim];
-    let ok = true;
-    for (let start = 0; start < values.length && ok; start++) {
+    let worst = 0;
+    for (let start = 0; start < x.length; start++) {
       if (Math.floor(start / inner) % size !== 0) continue;
+      // One softmax along `dim`, starting at `start`, stepping by `inner`.
+      let largest = -Infinity;
+      for (let j = 0; j < size; j++) largest = Math.max(largest, x[start + j * inner]);
       let total = 0;
+      for (let j = 0; j < size; j++) total += Math.exp(x[start + j * inner] - largest);
       for (let j = 0; j < size; j++) {
-        const v = values[start + j * inner];
-        total += kind === "softmax" ? v : Math.exp(v);
+        const shifted = x[start + j * inner] - largest;
+        const want = kind === "softmax" ? Math.exp(shifted) / total : shifted - Math.log(total);
+        worst = Math.max(worst, Math.abs(want - y[start + j * inner]) / (1 + Math.abs(want)));
       }
-      ok = Math.abs(total - 1) < 1e-4;
     }
-    if (ok) fits.push(dim);
+    // float32 rounding leaves about 1e-7; another dimension's softmax is off by far more.
+    if (worst < 2e-6) fits.push(dim);
   }
   if (fits.length !== 1) {
     throw new Error(
@@ -484,4 +498,35 @@ function leakySlope(op: string, input: Tensor, output: Tensor): number {
     );
   }
   return Math.fround(y[best] / x[best]);
+}
+
+/** Which GELU made `output` (autograd calls both "gelu"): the exact one or the tanh form. */
+function geluForm(input: Tensor, output: Tensor): "none" | "tanh" {
+  const x = input.dataSync();
+  const y = output.dataSync();
+  let exactError = 0;
+  let tanhError = 0;
+  for (let i = 0; i < Math.min(x.length, 1000); i++) {
+    const exact = 0.5 * x[i] * (1 + erf(x[i] / Math.SQRT2));
+    const u = Math.sqrt(2 / Math.PI) * (x[i] + 0.044715 * x[i] ** 3);
+    const approximate = 0.5 * x[i] * (1 + Math.tanh(u));
+    exactError += Math.abs(y[i] - exact);
+    tanhError += Math.abs(y[i] - approximate);
+  }
+  return tanhError < exactError ? "tanh" : "none";
+}
+
+/** The alpha of an `F.elu`, read from a negative input and its output. */
+function eluAlpha(op: string, input: Tensor, output: Tensor): number {
+  const x = input.dataSync();
+  const y = output.dataSync();
+  let best = -1;
+  for (let i = 0; i < x.length; i++) if (x[i] < 0 && (best < 0 || x[i] < x[best])) best = i;
+  if (best < 0) {
+    throw new Error(
+      `${op}: cannot read the alpha of F.elu (the example input gives it no negative value); ` +
+        `use the nn.ELU layer`,
+    );
+  }
+  return Math.fround(y[best] / Math.expm1(x[best]));
 }

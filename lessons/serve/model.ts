@@ -67,6 +67,7 @@ const LAYERS: Record<string, new (...args: never[]) => nn.Module> = {
   Sigmoid: nn.Sigmoid,
   Tanh: nn.Tanh,
   GELU: nn.GELU,
+  ELU: nn.ELU,
   Softmax: nn.Softmax,
   LogSoftmax: nn.LogSoftmax,
   Identity: nn.Identity,
