@@ -94,20 +94,32 @@ function snakeToCamel(key: string): string {
   return key.replace(/_([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** The number of single-letter edits that turn `a` into `b` (Levenshtein distance). */
+/**
+ * The number of single-letter edits (insert, delete, replace, or swap two neighbours) that turn
+ * `a` into `b`: the Damerau-Levenshtein distance, in its "optimal string alignment" form.
+ */
 function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0];
-    previous[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = previous[j];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + cost);
-      diagonal = above;
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      }
     }
   }
-  return previous[b.length];
+  return rows[a.length][b.length];
+}
+
+/** How many letters two words share at their start. */
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }
 
 /** The accepted key that an unknown key most likely meant, or undefined. */
@@ -126,8 +138,11 @@ export function suggestKey(unknown: string, keys: readonly string[]): string | u
   }
   // One typo in a short key, two in a longer one (a swap of two letters counts as two).
   if (best !== undefined && bestDistance <= (best.length >= 5 ? 2 : 1)) return best;
-  const prefix = keys.find((k) => lower.length >= 3 && k.toLowerCase().startsWith(lower));
-  return prefix;
+  // Another form of the same word: "reduce" for "reduction", "stratified" for "stratify".
+  return keys.find((key) => {
+    const shared = commonPrefix(lower, key.toLowerCase());
+    return shared >= 4 && shared >= Math.min(lower.length, key.length) - 3;
+  });
 }
 
 function describe(value: unknown): string {

@@ -13,6 +13,7 @@ import { nextFloat } from "../random.ts";
 import { fmtShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { cat, full } from "../ops/shape.ts";
+import { checkOptions } from "../options.ts";
 
 /** A function from an image `[channels, height, width]` to an image. */
 export type Transform = (image: Tensor) => Tensor;
@@ -157,6 +158,7 @@ export interface RandomCropOptions {
  * image by up to 4 pixels in each direction.
  */
 export function randomCrop(size: number | [number, number], options: RandomCropOptions = {}) {
+  checkOptions("randomCrop", arguments, 1, ["padding", "fill"]);
   const [cropH, cropW] = typeof size === "number" ? [size, size] : size;
   const { padding = 0, fill = 0 } = options;
   if (![cropH, cropW].every((s) => Number.isInteger(s) && s > 0)) {
@@ -219,6 +221,7 @@ export function randomRotation(
   const [low, high] = typeof degrees === "number"
     ? [-Math.abs(degrees), Math.abs(degrees)]
     : degrees;
+  checkOptions("randomRotation", arguments, 1, ["interpolation", "fill"]);
   const { interpolation = "nearest", fill = 0 } = options;
   if (!Number.isFinite(low) || !Number.isFinite(high) || low > high) {
     throw new Error(
