@@ -6,23 +6,19 @@
 import assert from "node:assert/strict";
 import { encode as encodePng } from "fast-png";
 import { loadFashionMnist, tensor, withNoGrad } from "../mod.ts";
-import { createHandler } from "../lessons/serve/handler.ts";
 import { formatLoadReport, measureLoad } from "../lessons/serve/load.ts";
 import { loadServedModel } from "../lessons/serve/model.ts";
+import { startServer } from "../lessons/serve/server.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MODEL = new URL("lessons/data/serve/fashion-cnn.json", ROOT);
 const DATA = new URL("lessons/data/fashion-mnist/", ROOT);
 
-/** Starts the handler on a free port of 127.0.0.1; returns its URL and a stop function. */
-async function startServer() {
+/** Starts the server on a free port of 127.0.0.1; returns its URL and a stop function. */
+async function startTestServer() {
   const served = await loadServedModel(MODEL);
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createHandler(served),
-  );
-  const url = `http://127.0.0.1:${server.addr.port}`;
-  return { served, url, stop: () => server.shutdown() };
+  const server = startServer(served, { port: 0, onListen() {} });
+  return { served, url: server.url, stop: server.stop };
 }
 
 async function post(url: string, body: BodyInit | null, type?: string) {
@@ -46,7 +42,7 @@ async function testImages(count: number) {
 }
 
 Deno.test("serve: predictions over HTTP equal the model's, for JSON and PNG images", async () => {
-  const { served, url, stop } = await startServer();
+  const { served, url, stop } = await startTestServer();
   try {
     const health = await fetch(`${url}/health`);
     assert.equal(health.status, 200);
@@ -108,7 +104,7 @@ Deno.test("serve: predictions over HTTP equal the model's, for JSON and PNG imag
 });
 
 Deno.test("serve: every kind of bad request gets a 4xx that says what was wrong", async () => {
-  const { url, stop } = await startServer();
+  const { url, stop } = await startTestServer();
   const blank = Array.from({ length: 28 }, () => new Array(28).fill(0));
   const cases: [
     string,
@@ -265,7 +261,7 @@ function streamOf(size: number): ReadableStream<Uint8Array> {
 }
 
 Deno.test("serve: 2,000 requests, 32 at a time, on 127.0.0.1 without an error", async () => {
-  const { url, stop } = await startServer();
+  const { url, stop } = await startTestServer();
   try {
     const [image] = await testImages(1);
     const report = await measureLoad(`${url}/predict`, {

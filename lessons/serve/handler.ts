@@ -16,7 +16,7 @@
  */
 import { decode as decodePng } from "fast-png";
 import { type nn, tensor, withNoGrad } from "../../mod.ts";
-import type { ServedModel } from "./model.ts";
+import type { ModelConfig } from "./model.ts";
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -24,6 +24,16 @@ export interface HandlerOptions {
   maxBodyBytes?: number;
   /** The most images run through the model as one batch (default 64; 1 turns batching off). */
   maxBatch?: number;
+}
+
+/**
+ * What the handler serves: a model (in evaluation mode) and what the server says about it. A
+ * model loaded by `loadServedModel` fits, and so does a model just trained, with
+ * `{ model, config: { name, input: [1, 28, 28], classes } }`.
+ */
+export interface ServableModel {
+  model: nn.Module;
+  config: Pick<ModelConfig, "name" | "input" | "classes">;
 }
 
 /** What `POST /predict` answers. */
@@ -53,7 +63,7 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
 
 /** The request handler for `served`: `(request) => response`, for `Deno.serve`. */
 export function createHandler(
-  served: ServedModel,
+  served: ServableModel,
   options: HandlerOptions = {},
 ): (request: Request) => Promise<Response> {
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;

@@ -20,8 +20,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createHandler } from "./handler.ts";
 import { loadServedModel } from "./model.ts";
+import { startServer } from "./server.ts";
 
 const DEFAULT_MODEL = "lessons/data/serve/fashion-cnn.json";
 
@@ -62,22 +62,19 @@ if (import.meta.main) {
     }
     Deno.exit(1);
   }
-  const { config } = served;
   try {
-    Deno.serve({
-      port,
-      hostname: values.hostname,
-      onListen({ hostname, port }) {
-        console.log(
-          `serving ${config.name} (${config.classes.length} classes, input [${config.input}]) ` +
-            `on http://${hostname}:${port}/: POST /predict, GET /health`,
-        );
-      },
-    }, createHandler(served));
+    startServer(served, { port, hostname: values.hostname });
   } catch (error) {
     console.error(
       `serve: cannot listen on ${values.hostname}:${port}: ${(error as Error).message}`,
     );
+    if (/NotCapable|permission|Requires net access/i.test(String(error))) {
+      console.error(
+        "serve: the serve task may listen only on 127.0.0.1:8000; for another address run " +
+          `deno run --no-remote --allow-read=lessons/data/serve ` +
+          `--allow-net=${values.hostname}:${port} lessons/serve/main.ts --port ${port}`,
+      );
+    }
     Deno.exit(1);
   }
 }
