@@ -27,6 +27,9 @@ import { checkInSandbox } from "./sandbox.ts";
 import { formatResult, type Task } from "./tasks.ts";
 import { type Paint, painter } from "./terminal/style.ts";
 
+/** How many lines a task's own prints may take under its line. */
+const MAX_PRINTED = 5;
+
 /** What to check: a lesson's tasks and the module holding the student's answers. */
 export interface CheckTarget {
   /** Heading, e.g. "Lesson 3". */
@@ -131,6 +134,12 @@ export async function checkLesson(
       else stuck = true;
       const hints = tasks.find((task) => task.id === result.id)?.hints;
       write(`  ${formatResult(result, paint, { level, hints })}`);
+      // The student's own prints, as a debugger would show them: a few, dimmed, indented.
+      const printed = result.printed ?? [];
+      for (const line of printed.slice(0, MAX_PRINTED)) write(paint(`      │ ${line}`, "dim"));
+      if (printed.length > MAX_PRINTED) {
+        write(paint(`      │ … ${printed.length - MAX_PRINTED} more lines`, "dim"));
+      }
     },
   });
   if (!report.loaded) {

@@ -113,7 +113,12 @@ async function runBatch<M>(
   exercisesUrl: URL,
   ids: string[],
   options: SandboxOptions,
-  outcome: (id: string, result: RunOutcome | Unfinished, seconds: number) => Promise<void>,
+  outcome: (
+    id: string,
+    result: RunOutcome | Unfinished,
+    seconds: number,
+    printed: string[],
+  ) => Promise<void>,
 ): Promise<{ ready: boolean; message?: string; finished: string[] }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -143,6 +148,7 @@ async function runBatch<M>(
   let current: { id: string; seconds: number } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
+  let printed: string[] = [];
   const arm = (seconds: number) => {
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -165,7 +171,11 @@ async function runBatch<M>(
       while ((newline = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        if (!line.startsWith(MARK)) continue; // the student's own output
+        if (!line.startsWith(MARK)) {
+          // The student's own output during a task: kept to show under the task's line.
+          if (current && line.trim() !== "") printed.push(line);
+          continue;
+        }
         let event: Event;
         try {
           event = JSON.parse(line.slice(MARK.length));
@@ -178,10 +188,11 @@ async function runBatch<M>(
           const task = tasks.find((candidate) => candidate.id === event.id)!;
           current = { id: event.id, seconds: options.seconds ?? task.seconds ?? DEFAULT_SECONDS };
           arm(current.seconds);
+          printed = [];
         } else if (event.event === "outcome" && current && event.id === current.id) {
           clearTimeout(timer);
           finished.push(current.id);
-          await outcome(current.id, event.outcome, current.seconds);
+          await outcome(current.id, event.outcome, current.seconds, printed);
           current = undefined;
         } else if (event.event === "end") {
           clearTimeout(timer);
@@ -203,17 +214,17 @@ async function runBatch<M>(
   if (current) {
     finished.push(current.id);
     if (timedOut) {
-      await outcome(current.id, "timeout", current.seconds);
+      await outcome(current.id, "timeout", current.seconds, printed);
     } else {
       const line = errorLine(stderr);
       if (/promise never resolved/i.test(line)) {
         // Deno ends a process whose only work left is a Promise that nothing will settle.
-        await outcome(current.id, "never", current.seconds);
+        await outcome(current.id, "never", current.seconds, printed);
         return { ready, finished };
       }
       const message = line ||
         `the check ended with exit code ${status.code} during the task (a call of Deno.exit?)`;
-      await outcome(current.id, { error: { name: "", message } }, current.seconds);
+      await outcome(current.id, { error: { name: "", message } }, current.seconds, printed);
     }
   }
   return { ready, finished };
@@ -232,11 +243,17 @@ export async function checkInSandbox<M>(
 ): Promise<SandboxReport> {
   const results = new Map<string, TaskResult>();
   let left = tasks.map((task) => task.id);
-  const record = async (id: string, outcome: RunOutcome | Unfinished, seconds: number) => {
+  const record = async (
+    id: string,
+    outcome: RunOutcome | Unfinished,
+    seconds: number,
+    printed: string[] = [],
+  ) => {
     const task = tasks.find((candidate) => candidate.id === id)!;
     const result = outcome === "timeout" || outcome === "never"
       ? timeoutResult(task, seconds, outcome)
       : await judgePart(task, outcome);
+    if (printed.length > 0) result.printed = printed;
     results.set(id, result);
     options.onResult?.(result);
   };

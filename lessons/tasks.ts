@@ -11,12 +11,13 @@
  * the hints use, so that writing the body is all a student does:
  *
  * ```ts
- * import { F, noGrad, type Tensor } from "../../mod.ts";
+ * // deno-lint-ignore no-unused-vars
+ * import { type Tensor, tensor } from "../../mod.ts";
  * import { Todo } from "../todo.ts";
  *
- * // Task 3.1: ...what to do, the shapes, what to return...
- * export function conv2dByLoops(input: Tensor, weight: Tensor): Promise<number[]> {
- *   throw new Todo("3.1", "each output value is a sum over one window of the input");
+ * // Task 3.2: ...what to do, the shapes, what to return...
+ * export function conv2dByLoops(input: Tensor, weight: Tensor, bias: Tensor): Promise<Tensor> {
+ *   throw new Todo("3.2", "one output value per window position: a weighted sum, plus the bias");
  * }
  * ```
  *
@@ -48,28 +49,39 @@
  * import { defineTasks, expectClose } from "../tasks.ts";
  * import type * as Solutions from "./solutions.ts";
  *
+ * // Both halves build the same inputs: they run in different processes, so seed here.
  * function inputs() {
  *   manualSeed(31);
- *   return { input: randn([1, 2, 6, 6]), weight: randn([3, 2, 3, 3]) };
+ *   return { input: randn([1, 2, 6, 6]), weight: randn([3, 2, 3, 3]), bias: randn([3]) };
  * }
  *
  * export default defineTasks<typeof Solutions>([{
- *   id: "3.1",
+ *   id: "3.2",
  *   title: "convolution forward by loops",
- *   hints: ["each output value is a sum over one window", "out[o][i][j] = sum over c, ki, kj ..."],
+ *   hints: [
+ *     "one output value per window position: a weighted sum of the window, plus the bias",
+ *     "loop over n, o, i, j; inside, sum weight[o, c, u, v] times the input at row i + u ...",
+ *   ],
  *   run: async (impl) => {
- *     const { input, weight } = inputs();
- *     return await impl.conv2dByLoops(input, weight);
+ *     const { input, weight, bias } = inputs();
+ *     return await impl.conv2dByLoops(input, weight, bias);
  *   },
  *   judge: async (received) => {
- *     const { input, weight } = inputs();
- *     const expected = F.conv2d(input, weight);
- *     await expectClose("conv2dByLoops(input, weight)", received, expected, {
- *       mistakes: [{ value: F.conv2d(input, weight.flip(...)), says: "the kernel is flipped" }],
- *     });
+ *     const { input, weight, bias } = inputs();
+ *     await expectClose("conv2dByLoops(input, weight, bias)", received,
+ *       F.conv2d(input, weight, bias), {
+ *         mistakes: [{ value: F.conv2d(input, weight), says: "the bias is missing" }],
+ *       });
  *   },
  * }]);
  * ```
+ *
+ * What `run` returns must be data: tensors, numbers, strings, booleans, arrays and plain objects
+ * of them. Read what the judge needs inside `run` (`p.requiresGrad`, `p.grad !== null`, a
+ * module's `namedParameters()` names), not modules or functions. When a comparison cannot be a
+ * value (a shape, a flag), throw `new Wrong("what is wrong: what to do")` yourself, or give
+ * {@link expectEqual} its `mistake` argument. A judge can also reason from what passed: "right
+ * with stride 1, wrong with stride 2" says more than a number (see lessons 1 and 3).
  *
  * **`exercises.test.ts`** calls {@link testTasks} with at least two plausible wrong answers a
  * task (a forgotten `zeroGrad`, a sum for a mean, a missing factor 2, a tensor where a number is
@@ -84,17 +96,24 @@
  * testTasks(tasks, solutions, exercises, {
  *   folder: new URL("./", import.meta.url),
  *   wrongAnswers: {
- *     "3.1": [
- *       { mistake: "flipped kernel", says: /flipped/, impl: { conv2dByLoops: flippedConv } },
- *       { mistake: "no bias", says: /bias/, impl: { conv2dByLoops: noBiasConv } },
+ *     "3.2": [
+ *       { mistake: "a flipped kernel", says: "turned around", impl: { conv2dByLoops: flipped } },
+ *       { mistake: "no bias", says: "the bias is missing", impl: { conv2dByLoops: noBias } },
  *     ],
  *   },
  * });
  * ```
  *
- * It proves that every solution passes, every stub throws its own task's `Todo`, both files
- * export the same names, no hint quotes a line of `solutions.ts`, and each wrong answer fails
- * with a message that names its mistake.
+ * A wrong answer's `impl` replaces exports of `solutions.ts`; a wrong class can extend the
+ * solution's and override one method. It proves that every solution passes, every stub throws
+ * its own task's `Todo`, both files export the same names, no hint quotes a line of
+ * `solutions.ts`, and each wrong answer fails with a message that names its mistake. `tests/runner_check.test.ts` also runs every lesson's
+ * solutions through the sandbox, so a `run` that needs a permission fails there.
+ *
+ * The stubs of `exercises.ts` throw `new Todo("N.k", "a hint")`: the checker shows the task's
+ * first hint from `tasks.ts`; the stub's own is for a student who calls the function directly.
+ * Stubs import what their hints name (`noGrad`, `tensor`, ...); a
+ * `// deno-lint-ignore no-unused-vars` line above the import keeps the linter quiet.
  *
  * @module
  */
@@ -565,6 +584,8 @@ export interface TaskResult {
   todoTask?: string;
   /** The error thrown, if any (for tests; never printed whole). */
   error?: unknown;
+  /** What the student's code printed while the task ran (the checker shows the first lines). */
+  printed?: string[];
 }
 
 /** An error thrown by `run`, as plain JSON (what the sandbox sends). */

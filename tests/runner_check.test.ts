@@ -228,6 +228,8 @@ Deno.test("the sandbox prints one line a task, never a stack trace", async () =>
   assert.match(lines[0], /^Fixture \(.*student\.ts\)$/);
   assert.deepEqual(lines.slice(1), [
     "  ✔ 99.1 square a number",
+    "      │ a student's own print shows under the task",
+    "      │ a student's own print shows under the task",
     "  ✘ 99.2 mean of a list: mean([1, 2, 3, 4]): divided by one less than the count " +
     "(expected 2.5, received 3.33333)",
     "  ✘ 99.3 scale a vector: not yet: multiply each value",
@@ -342,6 +344,8 @@ Deno.test("deno task check runs with narrowed permissions and prints plain lines
   assert.equal(code, 1, "not every task is done");
   assert.deepEqual(text.trimEnd().split("\n").slice(1), [
     "  ✔ 99.1 square a number",
+    "      │ a student's own print shows under the task",
+    "      │ a student's own print shows under the task",
     "  ✘ 99.2 mean of a list: mean([1, 2, 3, 4]): divided by one less than the count " +
     "(expected 2.5, received 3.33333) (hint: add the values, divide by values.length)",
     "  ✘ 99.3 scale a vector: not yet: values.map with a function of one value",
