@@ -28,7 +28,8 @@
  *
  * - `run(impl)` runs in a sandbox next to the student's module (a `deno` subprocess with no
  *   permissions: no files, no network, no environment; build inputs from seeded random numbers,
- *   not from data files). It calls the student's functions and returns what they produced. Tensors
+ *   not from data files; it runs without `deno.json`, so `tasks.ts` and `exercises.ts` import
+ *   relative modules such as `../../mod.ts`, no npm packages). It calls the student's functions and returns what they produced. Tensors
  *   in the result are sent as their shape, dtype and values; numbers, arrays and plain objects as
  *   they are; anything else is described ("a Promise", "a function f").
  * - `judge(received)` runs in the checker's own process, where the student's module is never
