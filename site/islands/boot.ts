@@ -6,10 +6,11 @@
  */
 import { type FunctionComponent, h, hydrate } from "preact";
 import LiveRunner from "./LiveRunner.tsx";
+import ModelDemo from "./ModelDemo.tsx";
 
 /** The islands of the site, by name. */
 // deno-lint-ignore no-explicit-any
-const islands: Record<string, FunctionComponent<any>> = { LiveRunner };
+const islands: Record<string, FunctionComponent<any>> = { LiveRunner, ModelDemo };
 
 for (const element of document.querySelectorAll<HTMLElement>("[data-island]")) {
   const island = islands[element.dataset.island ?? ""];

@@ -13,6 +13,7 @@ import { Island } from "../../components/Island.tsx";
 import { ErrorOutput, OutputBlocks } from "../../components/Outputs.tsx";
 import { serverDocument } from "../../../lessons/render/server_dom.ts";
 import LiveRunner, { type LiveRunnerProps } from "../../islands/LiveRunner.tsx";
+import ModelDemo from "../../islands/ModelDemo.tsx";
 import type { PageProps, PreparedLesson, SiteData } from "../../router.ts";
 import App from "../_app.tsx";
 
@@ -137,6 +138,13 @@ export default function LessonPage({ data, site, base }: PageProps<LessonPageDat
             </div>
           </section>
         ))}
+        {entry.number === 10
+          ? (
+            <Island name="ModelDemo" props={{ base }}>
+              <ModelDemo base={base} />
+            </Island>
+          )
+          : null}
         <Exercises prepared={prepared} />
         <nav class="pager" aria-label="Lessons">
           {data.previous
