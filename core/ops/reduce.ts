@@ -13,7 +13,7 @@ import { checkOptions } from "../options.ts";
 import { type AxisGeometry, getBackend } from "../backend.ts";
 import { fmtShape, normDim, normDims, numel } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
-import { add, div, eq, exp, log, mul, sqrt, sub, where } from "./elementwise.ts";
+import { abs, add, div, eq, exp, log, mul, sqrt, sub, where } from "./elementwise.ts";
 import { cat, clone, expand, full, narrow, reshape, scatterAddAlong, to } from "./shape.ts";
 
 /** The shape after reducing `dims`: kept as size 1 with `keepdim`, removed otherwise. */
@@ -248,8 +248,13 @@ export function cumsum(x: Tensor, dim: number): Tensor {
 function maxShift(x: Tensor, dims: number[]): Tensor {
   return withNoGrad(() => {
     const m = reduceRaw("max", x, dims);
-    // A row of -Infinity would give -inf - -inf = NaN: shift such rows by 0 instead.
-    return where(eq(m, -Infinity), 0, m);
+    // A row whose maximum is infinite would give inf - inf = NaN: shift such rows by 0 instead
+    // (so logsumexp([inf, 1]) is inf, and a row of -inf gives -inf, as in PyTorch).
+    const infinite = eq(abs(m), Infinity);
+    const shift = where(infinite, 0, m);
+    m.dispose();
+    infinite.dispose();
+    return shift;
   });
 }
 

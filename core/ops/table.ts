@@ -109,16 +109,17 @@ export const BINARY_OPS = {
   mul: { cpu: (a, b) => a * b, wgsl: "a * b", wasm: "a * b", int: true },
   div: { cpu: (a, b) => a / b, wgsl: "a / b", wasm: "a / b" },
   pow: { cpu: (a, b) => Math.pow(a, b), wgsl: "powSigned(a, b)", wasm: "Math.pow(a, b)" },
-  // `a != a` holds only for NaN: a NaN on either side gives NaN.
+  // `a != a` holds only for NaN (WGSL tests the bits: see gpu/kernels/elementwise.ts): a NaN
+  // on either side gives NaN.
   maximum: {
     cpu: (a, b) => (a > b || a !== a ? a : b),
-    wgsl: "select(b, a, a > b || a != a)",
+    wgsl: "select(b, a, a > b || isNaN(a))",
     wasm: "a > b || a != a ? a : b",
     int: true,
   },
   minimum: {
     cpu: (a, b) => (a < b || a !== a ? a : b),
-    wgsl: "select(b, a, a < b || a != a)",
+    wgsl: "select(b, a, a < b || isNaN(a))",
     wasm: "a < b || a != a ? a : b",
     int: true,
   },

@@ -29,9 +29,17 @@ import {
   viewKind,
 } from "./common.ts";
 
-/** The WGSL helpers (erf, powSigned) when an expression calls them. */
-function helpersFor(expression: string): string {
-  return /\b(erf|powSigned)\(/.test(expression) ? WGSL_HELPERS : "";
+/**
+ * The WGSL helpers (erf, powSigned) when an expression calls them, and `isNaN` for the element
+ * type `T`: a test of the bits, because a shader compiler may fold `x != x` to false.
+ */
+function helpersFor(expression: string, type: Scalar): string {
+  const nan = /\bisNaN\(/.test(expression)
+    ? `fn isNaN(x: T) -> bool { ${
+      type === "f32" ? "return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;" : "return false;"
+    } }\n`
+    : "";
+  return nan + (/\b(erf|powSigned)\(/.test(expression) ? WGSL_HELPERS : "");
 }
 
 /** `out[i] = op(x[i])` for a unary op of the table; parameters `n, p0, p1`. */
@@ -39,7 +47,7 @@ export function unaryShader(op: UnaryOp, type: Scalar): string {
   const expression = UNARY_OPS[op].wgsl;
   return `
 alias T = ${type};
-${helpersFor(expression)}
+${helpersFor(expression, type)}
 @group(0) @binding(0) var<storage, read> xs: array<T>;
 @group(0) @binding(1) var<storage, read_write> out: array<T>;
 ${paramBlock(2, 3)}
@@ -160,7 +168,7 @@ export function binaryShader(
     outType,
     expression,
     layout,
-    `alias T = ${inType};\n${helpersFor(expression)}`,
+    `alias T = ${inType};\n${helpersFor(expression, inType)}`,
   );
 }
 

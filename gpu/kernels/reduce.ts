@@ -37,15 +37,26 @@ export function threadsOf(mode: ReduceMode): number {
   return mode === "tree64" ? 64 : WORKGROUP_SIZE;
 }
 
+/**
+ * `isNaN(x)` for the element type: a test of the bits, because a shader compiler may fold
+ * `x != x` to false (int32 holds no NaN).
+ */
+function nanTest(type: Scalar): string {
+  const body = type === "f32"
+    ? "return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;"
+    : "return false;";
+  return `fn isNaN(x: T) -> bool { ${body} }`;
+}
+
 /** `combine(a, b)`: NaN wins a max or min, as on the CPU and in PyTorch. */
 function combiner(op: ReduceOp): string {
   switch (op) {
     case "sum":
       return "return a + b;";
     case "max":
-      return "return select(a, b, b > a || b != b);";
+      return "return select(a, b, (b > a || isNaN(b)) && !isNaN(a));";
     case "min":
-      return "return select(a, b, b < a || b != b);";
+      return "return select(a, b, (b < a || isNaN(b)) && !isNaN(a));";
   }
 }
 
@@ -70,6 +81,7 @@ alias T = ${type};
 @group(0) @binding(0) var<storage, read> xs: array<T>;
 @group(0) @binding(1) var<storage, read_write> out: array<T>;
 ${paramBlock(2, 6)}
+${nanTest(type)}
 fn combine(a: T, b: T) -> T { ${combiner(op)} }`;
   // A sum starts from 0; a max or min from the first element of the range (reading it twice
   // does not change the result).
@@ -108,7 +120,8 @@ ${decode}
 
 /**
  * An argmax or argmin kernel (int32 output): the index of the first extreme value. Ties go to
- * the smaller index, so the result does not depend on how the work was split.
+ * the smaller index, so the result does not depend on how the work was split. A NaN beats every
+ * number (the first NaN wins), so argmax points at the NaN that max returns, as on the CPU.
  */
 export function argReduceShader(op: ArgReduceOp, type: Scalar, mode: ReduceMode): string {
   const better = op === "argmax" ? ">" : "<";
@@ -116,7 +129,14 @@ export function argReduceShader(op: ArgReduceOp, type: Scalar, mode: ReduceMode)
 alias T = ${type};
 @group(0) @binding(0) var<storage, read> xs: array<T>;
 @group(0) @binding(1) var<storage, read_write> out: array<i32>;
-${paramBlock(2, 6)}`;
+${paramBlock(2, 6)}
+${nanTest(type)}
+fn wins(v: T, k: u32, best: T, bestIndex: u32) -> bool {
+  let vNaN = isNaN(v);
+  let bestNaN = isNaN(best);
+  if (vNaN || bestNaN) { return vNaN && (!bestNaN || k < bestIndex); }
+  return v ${better} best || (v == best && k < bestIndex);
+}`;
   if (mode === "loop") {
     return `${head}
 ${entryPoint()}
@@ -127,7 +147,7 @@ ${decode}
   var bestIndex = start;
   for (var k = start + 1u; k < end; k++) {
     let v = xs[base + k * inner];
-    if (v ${better} best) { best = v; bestIndex = k; }
+    if (wins(v, k, best, bestIndex)) { best = v; bestIndex = k; }
   }
   out[q] = i32(bestIndex);
 }`;
@@ -153,7 +173,7 @@ ${decode}
     if (lid < half) {
       let v = values[lid + half];
       let k = indices[lid + half];
-      if (v ${better} values[lid] || (v == values[lid] && k < indices[lid])) {
+      if (wins(v, k, values[lid], indices[lid])) {
         values[lid] = v;
         indices[lid] = k;
       }

@@ -141,6 +141,16 @@ export function col2imF32(
 }
 
 /**
+ * The lanes where `v` replaces `best` in a max pooling window: larger, or the first NaN (a NaN,
+ * once found, stays), so that a window holding a NaN gives NaN, as in PyTorch.
+ */
+// @ts-ignore: decorator
+@inline
+function poolWins(v: v128, best: v128): v128 {
+  return v128.and(v128.or(f32x4.gt(v, best), f32x4.ne(v, v)), f32x4.eq(best, best));
+}
+
+/**
  * Max pooling over `planes` images of `h x w` (a plane is one channel of one sample). Writes the
  * maxima and, in `indices` (int32), where each came from (`iy * w + ix` within its plane, as
  * PyTorch's `return_indices`). Padding never wins.
@@ -182,7 +192,9 @@ export function maxPool2dF32(
             if (ix < 0 || ix >= w) continue;
             const at = iy * w + ix;
             const value = load<f32>(image + (<usize>at << 2));
-            if (value > best || bestIndex < 0) {
+            // The first NaN of a window wins and stays (as max and argmax): NaN propagates.
+            const wins = (value > best || value != value) && best == best;
+            if (wins || bestIndex < 0) {
               best = value;
               bestIndex = at;
             }
@@ -232,15 +244,15 @@ function maxPool2x2(
         const topRight = v128.shuffle<u32>(a0, a1, 1, 3, 5, 7);
         const bottomLeft = v128.shuffle<u32>(b0, b1, 0, 2, 4, 6);
         const bottomRight = v128.shuffle<u32>(b0, b1, 1, 3, 5, 7);
-        let wins = f32x4.gt(topRight, best);
+        let wins = poolWins(topRight, best);
         best = v128.bitselect(topRight, best, wins);
         const indexTopRight = i32x4.add(index, one);
         let bestIndex = v128.bitselect(indexTopRight, index, wins);
         const indexBottomLeft = i32x4.add(index, width);
-        wins = f32x4.gt(bottomLeft, best);
+        wins = poolWins(bottomLeft, best);
         best = v128.bitselect(bottomLeft, best, wins);
         bestIndex = v128.bitselect(indexBottomLeft, bestIndex, wins);
-        wins = f32x4.gt(bottomRight, best);
+        wins = poolWins(bottomRight, best);
         best = v128.bitselect(bottomRight, best, wins);
         bestIndex = v128.bitselect(i32x4.add(indexBottomLeft, one), bestIndex, wins);
         v128.store(out + (<usize>k << 2), best);
@@ -253,7 +265,7 @@ function maxPool2x2(
         for (let c = 1; c < 4; c++) {
           const at = topLeft + (c >> 1) * w + (c & 1);
           const value = load<f32>(image + (<usize>at << 2));
-          if (value > best) {
+          if ((value > best || value != value) && best == best) {
             best = value;
             bestIndex = at;
           }

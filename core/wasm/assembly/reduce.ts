@@ -178,7 +178,8 @@ export function argReduceF32(
       for (let s = 1; s < size; s++) {
         p += rowBytes;
         const v = v128.load(p);
-        const wins = largest ? f32x4.gt(v, best) : f32x4.lt(v, best);
+        // The first NaN wins and stays, so that argmax points at the NaN that max returns.
+        const wins = v128.and(beatsVector(v, best, largest != 0), f32x4.eq(best, best));
         best = v128.bitselect(v, best, wins);
         bestIndex = v128.bitselect(i32x4.splat(s), bestIndex, wins);
       }
@@ -191,7 +192,7 @@ export function argReduceF32(
       for (let s = 1; s < size; s++) {
         p += rowBytes;
         const value = load<f32>(p);
-        if (largest ? value > best : value < best) {
+        if (beats(value, best, largest != 0) && best == best) {
           best = value;
           bestIndex = s;
         }
