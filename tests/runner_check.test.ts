@@ -319,10 +319,11 @@ Deno.test("lessons are found from their folders, NN-slug with a tasks.ts", async
   assert.ok(lessons.some((entry) => entry.folder === "01-regression"));
 });
 
-Deno.test("deno task check runs with narrowed permissions and prints plain lines", async () => {
+Deno.test("deno task check runs with narrowed permissions, without the config, in plain lines", async () => {
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--no-config",
       "--no-prompt",
       "--allow-read=.",
       "--allow-run",
