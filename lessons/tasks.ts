@@ -368,6 +368,17 @@ function compare(
   };
 }
 
+/** The summed absolute difference of two arrays of the same shape (NaN where both are NaN: 0). */
+function distance(a: { values: number[] }, b: { values: number[] }): number {
+  let sum = 0;
+  for (let i = 0; i < a.values.length; i++) {
+    const [x, y] = [a.values[i], b.values[i]];
+    if (Number.isNaN(x) && Number.isNaN(y)) continue;
+    sum += Number.isNaN(x - y) ? Infinity : Math.abs(x - y);
+  }
+  return sum;
+}
+
 /** The kind of value a student should have returned, as a noun phrase. */
 function kindOf(value: unknown, shape: number[]): string {
   if (isTensorLike(value)) return `a tensor of shape [${shape.join(", ")}]`;
@@ -425,16 +436,17 @@ export async function expectClose(
   const result = compare(got, want, atol, rtol);
   if (!result.shapes && !result.problem) return;
 
-  // A known wrong answer? Its own tolerance is looser: the point is to recognise it.
+  // A known wrong answer? Its own tolerance is looser: the point is to recognise it. It must also
+  // be much nearer the answer than the right value is, so that an answer that is only imprecise
+  // is never named as a mistake.
   let mistake = "";
   for (const candidate of mistakes) {
     const value = await numbersOf(candidate.value);
-    if (value && !compare(got, value, Math.max(atol, 1e-4), Math.max(rtol, 1e-3)).problem) {
-      if (value.shape.join() === got.shape.join()) {
-        mistake = candidate.says;
-        break;
-      }
-    }
+    if (!value || value.shape.join() !== got.shape.join()) continue;
+    if (compare(got, value, Math.max(atol, 1e-4), Math.max(rtol, 1e-3)).problem) continue;
+    if (!result.shapes && distance(got, value) >= distance(got, want) / 2) continue;
+    mistake = candidate.says;
+    break;
   }
   if (result.shapes) {
     const { expected: e, received: r } = result.shapes;

@@ -140,6 +140,12 @@ Deno.test("expectClose names a known mistake when the answer matches it", async 
           "(expected 2.5, received 10)",
   );
   await assert.rejects(() => expectClose("mean", 7, 2.5, { mistakes }), /^((?!factor).)*$/);
+  // An answer that is right but imprecise is not named after a mistake lying close by.
+  const near = [{ value: 1.0013, says: "the unbiased variance" }];
+  await assert.rejects(
+    () => expectClose("x", 1.00001, 1, { rtol: 1e-7, atol: 1e-9, mistakes: near }),
+    (error: Mismatch) => !error.message.includes("unbiased"),
+  );
 });
 
 Deno.test("expectClose compares tensors by their shape and data", async () => {
