@@ -6,43 +6,38 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { manualSeed } from "../../mod.ts";
-import { type LessonContext, type OutputEvent, runLesson } from "../format.ts";
-import lesson from "./lesson.ts";
+import { type OutputEvent, runLesson, shownValue } from "../format.ts";
 
 Deno.test("lesson 4 (quick): with batch norm the loss falls faster at lr 0.1", async () => {
   const events: OutputEvent[] = [];
-  const ctx: LessonContext = {
-    quick: true,
-    device: "cpu",
-    seed: 0,
-    dataUrl: (name) => new URL(`../data/${name}`, import.meta.url),
-    state: {},
-  };
-  manualSeed(ctx.seed);
-  await runLesson(lesson, ctx, (event) => events.push(event));
+  const url = new URL("./lesson.ts", import.meta.url);
+  await runLesson(url, { quick: true, device: "cpu", seed: 0 }, (event) => events.push(event));
+  const value = (label: string) => shownValue(events, label) as number;
 
-  const loss = ctx.state.finalLoss as { plain: number; batchNorm: number };
+  const plainLoss = value("training loss without batch norm, mean of the last 20 steps");
+  const bnLoss = value("training loss with batch norm, mean of the last 20 steps");
   assert.ok(
-    loss.batchNorm < 0.85 * loss.plain,
-    `training loss with batch norm ${loss.batchNorm} should be well below the loss without ` +
-      `it, ${loss.plain} (at most 85% of it)`,
+    bnLoss < 0.85 * plainLoss,
+    `training loss with batch norm ${bnLoss} should be well below the loss without ` +
+      `it, ${plainLoss} (at most 85% of it)`,
   );
 
-  const std = ctx.state.block2Std as Record<string, number>;
+  const plainStd = value("spread after block 2 at step 1, without batch norm");
+  const bnStd = value("spread after block 2 at step 1, with batch norm");
   assert.ok(
-    std["with batch norm"] > 3 * std["without batch norm"],
+    bnStd > 3 * plainStd,
     `block 2's output at step 1 should spread much more with batch norm ` +
-      `(${std["with batch norm"]}) than without (${std["without batch norm"]})`,
+      `(${bnStd}) than without (${plainStd})`,
   );
 
-  const accuracy = ctx.state.testAccuracy as Record<string, number>;
+  const plainAccuracy = value("test accuracy without batch norm");
+  const bnAccuracy = value("test accuracy with batch norm");
   assert.ok(
-    accuracy.batchNorm > accuracy.plain,
-    `test accuracy with batch norm ${accuracy.batchNorm} should beat ${accuracy.plain}`,
+    bnAccuracy > plainAccuracy,
+    `test accuracy with batch norm ${bnAccuracy} should beat ${plainAccuracy}`,
   );
-  assert.ok(accuracy.batchNorm > 0.7, `test accuracy with batch norm ${accuracy.batchNorm}`);
+  assert.ok(bnAccuracy > 0.7, `test accuracy with batch norm ${bnAccuracy}`);
 
-  assert.equal(events.filter((e) => e.kind === "step").length, lesson.steps.length);
+  assert.equal(events.filter((e) => e.kind === "step").length, 6);
   assert.ok(events.some((e) => e.kind === "summary"), "the lesson ends with a summary");
 });
