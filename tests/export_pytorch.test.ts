@@ -168,3 +168,20 @@ Deno.test("toPyTorch: the source keeps state-dict names and one call per plain S
   assert.match(source, /self\.blocks\[1\]\.shortcut\(/);
   assert.match(source, /nn\.Conv2d\(8, 16, 3, stride=2, padding=1, bias=False\)/);
 });
+
+Deno.test({
+  name: "toPyTorch: a Sequential subclass with its own forward is traced, not taken as plain",
+  ignore,
+  async fn() {
+    manualSeed(16);
+    class Doubled extends nn.Sequential {
+      constructor() {
+        super(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
+      }
+      override forward(x: Tensor): Tensor {
+        return super.forward(x).mul(2);
+      }
+    }
+    await checkAgainstPyTorch("Doubled", new Doubled(), randn([3, 3]));
+  },
+});

@@ -73,7 +73,7 @@ export async function toPyTorch(
   options: ToPyTorchOptions = {},
 ): Promise<PyTorchExport> {
   const className = pythonName(
-    options.className ?? (model instanceof Sequential ? "Model" : model.constructor.name),
+    options.className ?? (model.constructor === Sequential ? "Model" : model.constructor.name),
   );
   const stateDict = model.stateDict();
   let classSource: string;
@@ -106,7 +106,10 @@ export async function toPyTorch(
 /** Whether a module is built of known layers and containers only (no forward of its own). */
 function isPlain(module: Module): boolean {
   if (TRACED_LAYERS.has(module.constructor)) return true;
-  if (module instanceof Sequential || module instanceof ModuleList) {
+  // A subclass of Sequential that writes its own forward computes something else.
+  const ownForward = module instanceof Sequential &&
+    module.forward !== Sequential.prototype.forward;
+  if ((module instanceof Sequential && !ownForward) || module instanceof ModuleList) {
     return module.children().every(isPlain);
   }
   return false;
@@ -377,6 +380,8 @@ function collapsibleCalls(trace: Trace) {
   const skipped = new Set<TraceStep>();
   const calls = new Map<TraceStep, { path: string; input: Tensor }>();
   for (const call of trace.sequentialCalls) {
+    // The model itself is written out step by step (its forward is the one being written).
+    if (call.path === "") continue;
     const children = call.module.children();
     if (children.length === 0 || !children.every((c) => TRACED_LAYERS.has(c.constructor))) continue;
     const chain: LayerStep[] = [];
