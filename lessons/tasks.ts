@@ -368,6 +368,11 @@ function compare(
   };
 }
 
+/** The dtype of a tensor (the framework's or a received one), else undefined. */
+function dtypeOf(value: unknown): string | undefined {
+  return isTensorLike(value) ? (value as { dtype?: string }).dtype : undefined;
+}
+
 /** The summed absolute difference of two arrays of the same shape (NaN where both are NaN: 0). */
 function distance(a: { values: number[] }, b: { values: number[] }): number {
   let sum = 0;
@@ -435,6 +440,17 @@ export async function expectClose(
 
   const result = compare(got, want, atol, rtol);
   if (!result.shapes && !result.problem) return;
+
+  // Right to float32's precision where float64 was asked for: say so, not "expected, received".
+  const dtypes = [dtypeOf(received), dtypeOf(expected)];
+  if (
+    dtypes[0] === "float32" && dtypes[1] === "float64" && !compare(got, want, 1e-5, 1e-4).problem
+  ) {
+    throw new Wrong(
+      `${what}: the values are right to float32's precision, but the inputs are float64: build ` +
+        `the result with { dtype: input.dtype } (tensor() makes float32 by default)`,
+    );
+  }
 
   // A known wrong answer? Its own tolerance is looser: the point is to recognise it. It must also
   // be much nearer the answer than the right value is, so that an answer that is only imprecise

@@ -148,6 +148,15 @@ Deno.test("expectClose names a known mistake when the answer matches it", async 
   );
 });
 
+Deno.test("expectClose says when float32 came back where float64 was asked for", async () => {
+  const expected = { shape: [2], dtype: "float64", data: () => new Float64Array([1 / 3, 2 / 3]) };
+  const received = new ReceivedTensor([2], "float32", Array.from(new Float32Array([1 / 3, 2 / 3])));
+  await assert.rejects(
+    () => expectClose("conv2dByLoops(...)", received, expected, { atol: 1e-9, rtol: 1e-9 }),
+    /right to float32's precision, but the inputs are float64: .*dtype: input\.dtype/,
+  );
+});
+
 Deno.test("expectClose compares tensors by their shape and data", async () => {
   const tensor = (shape: number[], values: number[]) => ({
     shape,
