@@ -158,5 +158,28 @@ testTasks(tasks, solutions, exercises, {
         impl: { MyLinear: UnregisteredLinear },
       },
     ],
+    "2.6": [
+      {
+        mistake: "the kink's sign",
+        says: "the sign: a unit switches where w x + b = 0",
+        impl: {
+          reluKinks: async (hidden, output) => {
+            const right = await solutions.reluKinks(hidden, output);
+            return { ...right, kinks: right.kinks.map((x) => -x).sort((a, b) => a - b) };
+          },
+        },
+      },
+      {
+        mistake: "every unit in the slope",
+        says: "every unit counted",
+        impl: {
+          reluKinks: async (hidden, output) => {
+            const right = await solutions.reluKinks(hidden, output);
+            const slope = right.rightSlope + right.leftSlope;
+            return { ...right, rightSlope: slope, leftSlope: slope };
+          },
+        },
+      },
+    ],
   },
 });

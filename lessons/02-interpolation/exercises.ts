@@ -80,3 +80,27 @@ export class MyLinear extends nn.Module {
     throw new Todo("2.5", "a matrix product with the weight, then the bias on every row");
   }
 }
+
+/** Where a one-input ReLU network bends, and the slopes it extrapolates with. */
+export interface Kinks {
+  /** The inputs x where a hidden unit switches on or off, ascending. */
+  kinks: number[];
+  /** The slope of f beyond the largest kink (x to +infinity). */
+  rightSlope: number;
+  /** The slope of f before the smallest kink (x to -infinity). */
+  leftSlope: number;
+}
+
+/**
+ * Task 2.6: why extrapolation fails. The network `hidden -> ReLU -> output`, with
+ * `hidden = nn.Linear(1, H)` and `output = nn.Linear(H, 1)`, computes
+ * `f(x) = c + sum over i of v[i] * relu(w[i] * x + b[i])`: a broken line. Hidden unit `i` bends
+ * it where `w[i] * x + b[i] = 0`. Find those points (skip units with `w[i] = 0`), and the slope of
+ * `f` to the right of all of them and to the left of all of them: the straight lines the network
+ * follows, whatever the data did, once it leaves the training range. Read the weights with
+ * `await layer.weight.data()` (`w` is `hidden.weight`, `b` is `hidden.bias`, `v` is
+ * `output.weight`).
+ */
+export function reluKinks(_hidden: nn.Linear, _output: nn.Linear): Promise<Kinks> {
+  throw new Todo("2.6", "a ReLU unit bends the line where its input crosses zero");
+}

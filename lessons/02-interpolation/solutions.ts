@@ -81,3 +81,33 @@ export class MyLinear extends nn.Module {
     return x.matmul(this.weight.transpose(0, 1)).add(this.bias);
   }
 }
+
+/** Where a one-input ReLU network bends, and the slopes it extrapolates with. */
+export interface Kinks {
+  /** The inputs x where a hidden unit switches on or off, ascending. */
+  kinks: number[];
+  /** The slope of f beyond the largest kink (x to +infinity). */
+  rightSlope: number;
+  /** The slope of f before the smallest kink (x to -infinity). */
+  leftSlope: number;
+}
+
+/**
+ * Task 2.6: the kinks of `f(x) = c + sum_i v[i] relu(w[i] x + b[i])` and its slopes outside
+ * them. Far to the right only the units with `w[i] > 0` are on, each adding `v[i] * w[i]` to the
+ * slope; far to the left only those with `w[i] < 0`.
+ */
+export async function reluKinks(hidden: nn.Linear, output: nn.Linear): Promise<Kinks> {
+  const w = await hidden.weight.data();
+  const b = await hidden.bias!.data();
+  const v = await output.weight.data();
+  const kinks: number[] = [];
+  let [rightSlope, leftSlope] = [0, 0];
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] === 0) continue; // a constant unit never bends the line
+    kinks.push(-b[i] / w[i]); // w x + b = 0
+    if (w[i] > 0) rightSlope += v[i] * w[i];
+    else leftSlope += v[i] * w[i];
+  }
+  return { kinks: kinks.sort((a, c) => a - c), rightSlope, leftSlope };
+}

@@ -101,6 +101,78 @@ async function judgeLayer(received: Received): Promise<void> {
   }
 }
 
+/** The seeded network of task 2.6: one input, eight ReLU units, one output. */
+function kinkedNetwork() {
+  manualSeed(26);
+  return { hidden: new nn.Linear(1, 8), output: new nn.Linear(8, 1) };
+}
+
+/** f(x) of task 2.6's network, computed by the framework. */
+async function networkAt(xs: number[]): Promise<number[]> {
+  const { hidden, output } = kinkedNetwork();
+  const x = tensor(xs, { shape: [xs.length, 1] });
+  using _ = noGrad();
+  const y = output.forward(hidden.forward(x).relu());
+  return Array.from(await y.data());
+}
+
+/** Task 2.6's judge: kinks from the weights, slopes measured on the framework's network. */
+async function judgeKinks(received: Received): Promise<void> {
+  const { hidden, output } = kinkedNetwork();
+  const w = await hidden.weight.data();
+  const b = await hidden.bias!.data();
+  const v = await output.weight.data();
+  const units = Array.from(w, (wi, i) => ({ w: wi, b: b[i], v: v[i] }));
+  const kinks = units.map((u) => -u.b / u.w).sort((a, c) => a - c);
+  const got = received ?? {};
+  await expectClose("reluKinks(hidden, output).kinks", got.kinks, kinks, {
+    atol: 1e-5,
+    mistakes: [
+      {
+        value: units.map((u) => u.b / u.w).sort((a, c) => a - c),
+        says: "the sign: a unit switches where w x + b = 0, at x = -b / w",
+      },
+      {
+        value: units.map((u) => -u.w / u.b).sort((a, c) => a - c),
+        says: "w and b swapped: x = -b / w",
+      },
+    ],
+  });
+  // The oracle for the slopes: the network itself, well outside every kink.
+  const far = 10 * Math.max(...kinks.map(Math.abs)) + 10;
+  const [l2, l1, r1, r2] = await networkAt([-far - 1, -far, far, far + 1]);
+  const measured = { right: r2 - r1, left: l1 - l2 };
+  const all = units.reduce((sum, u) => sum + u.v * u.w, 0);
+  for (const side of ["right", "left"] as const) {
+    await expectClose(
+      `reluKinks(hidden, output).${side}Slope`,
+      got[`${side}Slope`],
+      measured[side],
+      {
+        atol: 1e-4,
+        rtol: 1e-3,
+        mistakes: [
+          {
+            value: all,
+            says: `every unit counted: far to the ${side} only the units with w ${
+              side === "right" ? ">" : "<"
+            } 0 are on`,
+          },
+          {
+            value: units.filter((u) => side === "right" ? u.w < 0 : u.w > 0).reduce(
+              (sum, u) => sum + u.v * u.w,
+              0,
+            ),
+            says: `the other side's units: far to the ${side} the units with w ${
+              side === "right" ? ">" : "<"
+            } 0 are on`,
+          },
+        ],
+      },
+    );
+  }
+}
+
 export default defineTasks<typeof Solutions>([
   {
     id: "2.1",
@@ -273,5 +345,20 @@ export default defineTasks<typeof Solutions>([
       };
     },
     judge: judgeLayer,
+  },
+  {
+    id: "2.6",
+    title: "where a ReLU network bends, and how it extrapolates",
+    hints: [
+      "a ReLU unit bends the line where its input crosses zero; far out, each unit is either " +
+      "always on or always off",
+      "unit i bends at x = -b[i] / w[i]; far to the right the units with w[i] > 0 are on and " +
+      "each adds v[i] * w[i] to the slope; far to the left, those with w[i] < 0",
+    ],
+    run: async (impl) => {
+      const { hidden, output } = kinkedNetwork();
+      return await impl.reluKinks(hidden, output);
+    },
+    judge: judgeKinks,
   },
 ]);
