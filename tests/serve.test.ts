@@ -204,6 +204,12 @@ Deno.test("serve: every kind of bad request gets a 4xx that says what was wrong"
       /28x28 image, got a PNG of 12x10/,
     ],
     [
+      "a PNG header that claims 100,000 x 100,000 pixels",
+      () => post(url, hugePngHeader(), "image/png"),
+      400,
+      /28x28 image, got a PNG of 100000x100000/,
+    ],
+    [
       "bytes that are not a PNG",
       () => post(url, new Uint8Array([1, 2, 3, 4, 5]), "image/png"),
       400,
@@ -245,6 +251,19 @@ Deno.test("serve: every kind of bad request gets a 4xx that says what was wrong"
     await stop();
   }
 });
+
+/** A PNG's signature and header for a 100,000 x 100,000 image, without the image. */
+function hugePngHeader(): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(8 + 25);
+  bytes.set([137, 80, 78, 71, 13, 10, 26, 10]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, 13);
+  bytes.set([73, 72, 68, 82], 12); // "IHDR"
+  view.setUint32(16, 100_000);
+  view.setUint32(20, 100_000);
+  bytes.set([8, 0, 0, 0, 0], 24); // 8-bit grey
+  return bytes;
+}
 
 /** A request body streamed in chunks (no Content-Length), `size` bytes of a JSON array. */
 function streamOf(size: number): ReadableStream<Uint8Array> {

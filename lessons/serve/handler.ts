@@ -48,6 +48,9 @@ export interface Prediction {
   classes: string[];
 }
 
+/** The eight bytes every PNG file starts with. */
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
 /** A request the server refuses, with its status and the message for the client. */
 class BadRequest extends Error {
   constructor(readonly status: number, message: string) {
@@ -294,18 +297,27 @@ function jsonPixels(body: Uint8Array, height: number, width: number): Float32Arr
 
 /** The pixels of a PNG, as grey values in [0, 1] (colour is averaged, alpha ignored). */
 function pngPixels(body: Uint8Array, height: number, width: number): Float32Array {
+  // The size is in the header (IHDR, the first chunk): check it before decoding, so that a small
+  // file that claims to be 100,000 pixels wide is refused instead of filling the memory.
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const isPng = body.length >= 24 && PNG_SIGNATURE.every((byte, i) => body[i] === byte) &&
+    String.fromCharCode(...body.subarray(12, 16)) === "IHDR";
+  if (!isPng) {
+    throw new BadRequest(400, "the body is not a valid PNG image (no PNG signature and header)");
+  }
+  const [pngWidth, pngHeight] = [view.getUint32(16), view.getUint32(20)];
+  if (pngWidth !== width || pngHeight !== height) {
+    throw new BadRequest(
+      400,
+      `expected a ${height}x${width} image, got a PNG of ${pngHeight}x${pngWidth} ` +
+        `(height x width)`,
+    );
+  }
   let image: ReturnType<typeof decodePng>;
   try {
     image = decodePng(body);
   } catch (error) {
     throw new BadRequest(400, `the body is not a valid PNG image: ${(error as Error).message}`);
-  }
-  if (image.width !== width || image.height !== height) {
-    throw new BadRequest(
-      400,
-      `expected a ${height}x${width} image, got a PNG of ${image.height}x${image.width} ` +
-        `(height x width)`,
-    );
   }
   if (image.palette) {
     throw new BadRequest(400, "palette PNGs are not supported: save the image as grey or RGB");
