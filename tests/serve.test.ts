@@ -204,6 +204,12 @@ Deno.test("serve: every kind of bad request gets a 4xx that says what was wrong"
       /28x28 image, got a PNG of 12x10/,
     ],
     [
+      "a PNG over 100 kB",
+      () => post(url, new Uint8Array(150_000), "image/png"),
+      413,
+      /over the limit of 100,000 bytes/,
+    ],
+    [
       "a PNG header that claims 100,000 x 100,000 pixels",
       () => post(url, hugePngHeader(), "image/png"),
       400,
