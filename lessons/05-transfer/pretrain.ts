@@ -29,6 +29,7 @@ import {
   type Tensor,
   tensor,
 } from "../../mod.ts";
+import { SmallCnn } from "./network.ts";
 
 /** Settings of the pretraining; written into the file's metadata too. */
 const SETTINGS = {
@@ -43,29 +44,6 @@ const SETTINGS = {
 const OUTPUT = new URL("../data/pretrained/fashion-mnist-classes-0-4.safetensors", import.meta.url);
 /** The shipped Fashion-MNIST subset. */
 const DATA = new URL("../data/fashion-mnist/", import.meta.url);
-
-/** The lesson's network: `features` (the backbone) and a linear `head`. */
-export class SmallCnn extends nn.Module {
-  features = new nn.Sequential(
-    new nn.Conv2d(1, 16, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(16, 32, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Flatten(),
-  );
-  head: nn.Linear;
-
-  constructor(classes: number) {
-    super();
-    this.head = new nn.Linear(32 * 7 * 7, classes);
-  }
-
-  forward(images: Tensor): Tensor {
-    return this.head.forward(this.features.forward(images));
-  }
-}
 
 /** The images and labels of the given classes, labels renumbered 0, 1, ... in that order. */
 async function selectClasses(
