@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { encode as encodePng } from "fast-png";
 import { loadFashionMnist, tensor, withNoGrad } from "../mod.ts";
-import { formatLoadReport, measureLoad } from "../lessons/serve/load.ts";
+import { formatLoadReport } from "../lessons/serve/load.ts";
 import { loadServedModel } from "../lessons/serve/model.ts";
-import { startServer } from "../lessons/serve/server.ts";
+import { measureServing, startServer } from "../lessons/serve/server.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MODEL = new URL("lessons/data/serve/fashion-cnn.json", ROOT);
@@ -286,20 +286,16 @@ function streamOf(size: number): ReadableStream<Uint8Array> {
 }
 
 Deno.test("serve: 2,000 requests, 32 at a time, on 127.0.0.1 without an error", async () => {
-  const { url, stop } = await startTestServer();
-  try {
-    const [image] = await testImages(1);
-    const report = await measureLoad(`${url}/predict`, {
-      body: JSON.stringify(image.rows),
-      requests: 2000,
-      concurrency: 32,
-    });
-    console.log(formatLoadReport(report));
-    assert.equal(report.errors, 0, `errors under load: ${report.firstError}`);
-    assert.ok(report.p99Ms >= report.p50Ms && report.requestsPerSecond > 0);
-  } finally {
-    await stop();
-  }
+  const served = await loadServedModel(MODEL);
+  const [image] = await testImages(1);
+  const report = await measureServing(served, {
+    body: JSON.stringify(image.rows),
+    requests: 2000,
+    concurrency: 32,
+  });
+  console.log(formatLoadReport(report));
+  assert.equal(report.errors, 0, `errors under load: ${report.firstError}`);
+  assert.ok(report.p99Ms >= report.p50Ms && report.requestsPerSecond > 0);
 });
 
 Deno.test("serve: the task may read only the served models and listen only on its port", async () => {
