@@ -272,27 +272,29 @@ step(
   which is the true KL divergence per example (the default \`"mean"\` also divides by the 10
   classes). The factor $T^2$ keeps the soft term's gradients as large as the hard term's.
 
-  The student here is a single small convolution and a linear layer, 3% of the teacher's
-  multiply-adds. It trains twice from the same start on the same batches: alone on the labels,
-  and with the teacher's softened outputs.
+  The student here is one small convolution and a linear layer, about 4% of the teacher's
+  multiply-adds. It trains twice from the same start on the same batches: alone, on the labels,
+  and distilled, on the teacher's outputs softened at $T = 2$ with $\alpha = 1$: the labels'
+  term weighs nothing, so the distilled student learns from the teacher alone (a teacher can
+  teach on images that nobody labelled).
 `,
 );
-const temperature = 4;
-const alpha = 0.7;
+const temperature = 2;
+const alpha = 1;
 const makeStudent = () =>
   new nn.Sequential(
-    new nn.Conv2d(1, 4, 5, { stride: 2, padding: 2 }),
+    new nn.Conv2d(1, 8, 5, { stride: 2, padding: 2 }),
     new nn.ReLU(),
     new nn.MaxPool2d(2),
     new nn.Flatten(),
-    new nn.Linear(4 * 7 * 7, 10),
+    new nn.Linear(8 * 7 * 7, 10),
   ).to(device);
 
 /** Trains a fresh student, with the teacher's soft targets when `distill` is true. */
 async function trainStudent(name: string, distill: boolean): Promise<nn.Sequential> {
   manualSeed(seed + 2);
   const student = makeStudent();
-  const optimizer = new optim.Adam(student.parameters(), { lr: 3e-3 });
+  const optimizer = new optim.Adam(student.parameters(), { lr: 1e-2 });
   const loader = new data.DataLoader(new data.TensorDataset(trainImages, trainLabels), {
     batchSize,
     shuffle: true,
@@ -493,9 +495,9 @@ show.summary([
       `${(100 * sparsityAfterTraining).toFixed(1)}%)`,
   },
   {
-    label: "student with 3% of the mult-adds",
-    value: `alone ${(100 * aloneAccuracy).toFixed(1)}%, distilled ` +
-      `${(100 * distilledAccuracy).toFixed(1)}%`,
+    label: "student with 4% of the mult-adds (test accuracy)",
+    value: `alone on the labels ${(100 * aloneAccuracy).toFixed(1)}%, distilled without ` +
+      `labels ${(100 * distilledAccuracy).toFixed(1)}%`,
   },
   {
     label: "saved, loaded, exported",
