@@ -746,7 +746,7 @@ export function timeoutResult<M>(
 ): TaskResult {
   const message = why === "never"
     ? "did not finish: it waits for a Promise that never settles (a missing resolve?)"
-    : `did not finish in ${seconds} s (an endless loop, or a wait that never ends?)`;
+    : `did not finish in ${seconds} s (an endless loop, a wait that never ends, or very slow code?)`;
   return { id: task.id, title: task.title, status: "timeout", message };
 }
 

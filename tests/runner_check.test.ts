@@ -258,8 +258,8 @@ Deno.test("the sandbox reports a task that never returns as not finished, then g
   const started = performance.now();
   const lines = await check("hang.ts", 1);
   assert.deepEqual(lines.slice(1, 4), [
-    "  ✘ 99.1 square a number: did not finish in 1 s (an endless loop, or a wait that never " +
-    "ends?)",
+    "  ✘ 99.1 square a number: did not finish in 1 s (an endless loop, a wait that never " +
+    "ends, or very slow code?)",
     "  ✘ 99.2 mean of a list: did not finish: it waits for a Promise that never settles " +
     "(a missing resolve?)",
     "  ✔ 99.3 scale a vector",
