@@ -59,16 +59,18 @@ const order = randperm(trainSize + valSize);
 const trainIndex = tensor(order.slice(0, trainSize), { dtype: "int32" });
 const valIndex = tensor(order.slice(trainSize), { dtype: "int32" });
 
+// Images as rows of 784 pixels; the statistics come from the training rows only.
 const allImages = trainFile.images.flatten(1);
-const pixelMean = await allImages.indexSelect(0, trainIndex).mean().item();
-const pixelStd = await allImages.indexSelect(0, trainIndex).std().item();
-const standardize = (images: Tensor) => images.flatten(1).sub(pixelMean).div(pixelStd);
+const trainPixels = allImages.indexSelect(0, trainIndex);
+const pixelMean = await trainPixels.mean().item();
+const pixelStd = await trainPixels.std().item();
+const standardize = (images: Tensor) => images.sub(pixelMean).div(pixelStd);
 
-const trainX = standardize(trainFile.images).indexSelect(0, trainIndex).to(device);
+const trainX = standardize(trainPixels).to(device);
 const trainY = trainFile.labels.indexSelect(0, trainIndex).to(device);
-const valX = standardize(trainFile.images).indexSelect(0, valIndex).to(device);
+const valX = standardize(allImages.indexSelect(0, valIndex)).to(device);
 const valY = trainFile.labels.indexSelect(0, valIndex).to(device);
-const testX = standardize(testFile.images).to(device);
+const testX = standardize(testFile.images.flatten(1)).to(device);
 const testY = testFile.labels.to(device);
 
 show.table([
