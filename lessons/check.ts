@@ -121,7 +121,8 @@ export async function checkLesson(
       throw new Error("tasks.ts has no default export of defineTasks([...])");
     }
   } catch (error) {
-    write(`  ${paint("✘", "red")} could not load ${shortPath(target.tasksUrl)}: ${oneLine(error)}`);
+    const file = shortPath(target.tasksUrl);
+    write(`  ${paint("✘", "red")} could not load ${file}: ${oneLine(error)}`);
     return { done: 0, total: 0 };
   }
   const level = options.hint ?? 1;
@@ -143,9 +144,8 @@ export async function checkLesson(
     },
   });
   if (!report.loaded) {
-    write(
-      `  ${paint("✘", "red")} could not load ${shortPath(target.exercisesUrl)}: ${report.message}`,
-    );
+    const file = shortPath(target.exercisesUrl);
+    write(`  ${paint("✘", "red")} could not load ${file}: ${report.message}`);
     return { done: 0, total: tasks.length };
   }
   const summary = `${done} of ${tasks.length} task${tasks.length === 1 ? "" : "s"} done.`;

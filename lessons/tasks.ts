@@ -29,9 +29,10 @@
  * - `run(impl)` runs in a sandbox next to the student's module (a `deno` subprocess with no
  *   permissions: no files, no network, no environment; build inputs from seeded random numbers,
  *   not from data files; it runs without `deno.json`, so `tasks.ts` and `exercises.ts` import
- *   relative modules such as `../../mod.ts`, no npm packages). It calls the student's functions and returns what they produced. Tensors
- *   in the result are sent as their shape, dtype and values; numbers, arrays and plain objects as
- *   they are; anything else is described ("a Promise", "a function f").
+ *   relative modules such as `../../mod.ts`, no npm packages). It calls the student's
+ *   functions and returns what they produced. Tensors in the result are sent as their shape,
+ *   dtype and values; numbers, arrays and plain objects as they are; anything else is described
+ *   ("a Promise", "a function f").
  * - `judge(received)` runs in the checker's own process, where the student's module is never
  *   loaded. It computes the right answer with the framework (the oracle: `F.conv2d`, autograd,
  *   `optim.SGD`) from the same seeded inputs, compares, and throws {@link Wrong} naming the
@@ -108,8 +109,9 @@
  * A wrong answer's `impl` replaces exports of `solutions.ts`; a wrong class can extend the
  * solution's and override one method. It proves that every solution passes, every stub throws
  * its own task's `Todo`, both files export the same names, no hint quotes a line of
- * `solutions.ts`, and each wrong answer fails with a message that names its mistake. `tests/runner_check.test.ts` also runs every lesson's
- * solutions through the sandbox, so a `run` that needs a permission fails there.
+ * `solutions.ts`, and each wrong answer fails with a message that names its mistake.
+ * `tests/runner_check.test.ts` also runs every lesson's solutions through the sandbox, so a
+ * `run` that needs a permission fails there.
  *
  * The stubs of `exercises.ts` throw `new Todo("N.k", "a hint")`: the checker shows the task's
  * first hint from `tasks.ts`; the stub's own is for a student who calls the function directly.
@@ -147,7 +149,7 @@ export interface Task<M> {
   seconds?: number;
   /** In the sandbox: calls the student's code and returns what it produced. */
   run: (impl: M) => unknown;
-  /** In the checker's process: throws {@link Wrong} (or a {@link Mismatch}) when `received` is wrong. */
+  /** In the checker's process: throws {@link Wrong} (or a {@link Mismatch}) when it is wrong. */
   judge: (received: Received) => void | Promise<void>;
 }
 
@@ -746,7 +748,8 @@ export function timeoutResult<M>(
 ): TaskResult {
   const message = why === "never"
     ? "did not finish: it waits for a Promise that never settles (a missing resolve?)"
-    : `did not finish in ${seconds} s (an endless loop, a wait that never ends, or very slow code?)`;
+    : `did not finish in ${seconds} s (an endless loop, a wait that never ends, or very slow ` +
+      `code?)`;
   return { id: task.id, title: task.title, status: "timeout", message };
 }
 
@@ -867,7 +870,9 @@ export function testTasks<M>(
     return;
   }
 
-  Deno.test(`lesson ${lesson} exercises: exercises.ts and solutions.ts export the same names`, () => {
+  const sameNames =
+    `lesson ${lesson} exercises: exercises.ts and solutions.ts export the same names`;
+  Deno.test(sameNames, () => {
     const [a, b] = [names(exercises), names(solutions)];
     const missing = b.filter((name) => !a.includes(name));
     const extra = a.filter((name) => !b.includes(name));

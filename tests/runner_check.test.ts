@@ -111,7 +111,7 @@ Deno.test("runTask stops waiting for a task whose promise never settles", async 
   assert.match(formatResult(result), /^✘ 7\.2 a task: did not finish in 0\.1 s/);
 });
 
-Deno.test("expectClose names a tensor where a number is expected, and a missing await", async () => {
+Deno.test("expectClose names a tensor where a number is expected, a missing await", async () => {
   const scalar = new ReceivedTensor([], "float32", [1.5]);
   await assert.rejects(
     () => expectClose("mseLineGrads(...).dw", scalar, 1.5),
@@ -254,7 +254,7 @@ Deno.test("the sandbox prints one line a task, never a stack trace", async () =>
   assert.ok(!lines.join("\n").includes("    at "), "no stack frames");
 });
 
-Deno.test("the sandbox reports a task that never returns as not finished, then goes on", async () => {
+Deno.test("the sandbox reports a task that never returns, then goes on", async () => {
   const started = performance.now();
   const lines = await check("hang.ts", 1);
   assert.deepEqual(lines.slice(1, 4), [
@@ -267,7 +267,7 @@ Deno.test("the sandbox reports a task that never returns as not finished, then g
   assert.ok(performance.now() - started < 20_000, "no hang");
 });
 
-Deno.test("a module that patches the checks and the assert helpers does not pass them", async () => {
+Deno.test("a module that patches the checks and assert helpers does not pass them", async () => {
   const lines = await check("cheat.ts");
   assert.deepEqual(lines.slice(1, 5), [
     "  ✘ 99.1 square a number: [square(3), square(-0.5)]: twice x instead of x times x " +
@@ -334,7 +334,7 @@ Deno.test("lessons are found from their folders, NN-slug with a tasks.ts", async
   assert.ok(lessons.some((entry) => entry.folder === "01-regression"));
 });
 
-Deno.test("deno task check runs with narrowed permissions, without the config, in plain lines", async () => {
+Deno.test("deno task check: narrowed permissions, no config, plain lines", async () => {
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
