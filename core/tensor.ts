@@ -260,6 +260,14 @@ export class Tensor {
    * needs no argument; any other shape needs the gradient of some scalar with respect to it.
    */
   backward(gradient?: Tensor, options?: BackwardOptions): void {
+    checkOptions("backward", arguments, 1, ["retainGraph"]);
+    if (gradient !== undefined && !(gradient instanceof Tensor)) {
+      throw new TypeError(
+        `backward: the gradient must be a tensor of the output's shape, got ` +
+          `${typeof gradient === "object" ? "an object" : typeof gradient}; for options ` +
+          `without a gradient write t.backward(undefined, { retainGraph: true })`,
+      );
+    }
     if (!this.requiresGrad) {
       throw new Error(
         `backward: this tensor does not require a gradient and has no graph: did you forget ` +

@@ -458,6 +458,13 @@ export async function loadFashionMnistArrays(
   baseUrl: URL | string,
   options: FashionMnistOptions,
 ): Promise<FashionMnistArrays> {
+  checkOptions("loadFashionMnistArrays", arguments, 1, ["train", "limit"]);
+  if (typeof options?.train !== "boolean") {
+    throw new TypeError(
+      `loadFashionMnist: say which half to load: { train: true } (60,000 training images) ` +
+        `or { train: false } (10,000 test images)`,
+    );
+  }
   const base = folderUrl(baseUrl);
   const names = fashionMnistFileNames(options.train);
   const [images, labels] = await Promise.all([

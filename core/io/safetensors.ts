@@ -619,6 +619,7 @@ export async function fetchSafetensors(
   url: URL | string,
   options: LoadOptions = {},
 ): Promise<Record<string, Tensor>> {
+  checkOptions("fetchSafetensors", arguments, 1, ["device"]);
   const bytes = await fetchBytes(url, "fetchSafetensors");
   try {
     return load(bytes, options);

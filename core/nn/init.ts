@@ -25,6 +25,7 @@ import { withNoGrad } from "../autograd.ts";
 import { full, rand, randn } from "../creation.ts";
 import { fmtShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
+import { checkOptions } from "../options.ts";
 
 /** The activations that {@link calculateGain} knows. */
 export type Nonlinearity =
@@ -161,6 +162,7 @@ function kaimingStd(t: Tensor, options: KaimingOptions): number {
  * use it with `a = sqrt(5)`, which works out to `b = 1 / sqrt(fanIn)`.
  */
 export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions("kaimingUniform", arguments, 1, ["a", "mode", "nonlinearity"]);
   // A uniform on [-b, b] has standard deviation b / sqrt(3).
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   return uniform(t, -bound, bound);
@@ -168,5 +170,6 @@ export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor 
 
 /** Kaiming (He) normal: `N(0, std^2)` with `std = gain / sqrt(fan)`. */
 export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
+  checkOptions("kaimingNormal", arguments, 1, ["a", "mode", "nonlinearity"]);
   return normal(t, 0, kaimingStd(t, options));
 }
