@@ -124,8 +124,10 @@ async function runBatch<M>(
     args: [
       "run",
       "--no-prompt",
+      // Nothing fetched (no remote modules, no packages), and without the project's config: no
+      // npm packages to install, only the modules imported.
       "--no-remote",
-      // Without the project's config: no npm packages to install, only the modules imported.
+      "--cached-only",
       "--no-config",
       mainModule(tasksUrl, exercisesUrl, ids),
     ],
