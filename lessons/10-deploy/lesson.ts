@@ -425,15 +425,19 @@ step(
   is up. It runs with the least it needs: read its model folder, listen on its port.
 
   The server's request handling is a plain function from a \`Request\` to a \`Response\`, so a
-  lesson (which opens no sockets) can call it directly with the pruned, fine-tuned model: one
-  good request, one bad. Every bad request gets a 4xx status with a message that says what was
+  lesson (which opens no sockets) can call it directly with the pruned, fine-tuned model (loaded
+  from the weights saved above): one good request, one bad. Every bad request gets a 4xx status with a message that says what was
   wrong, never a crash. The timing is in-process (no network); the HTTP load numbers
   (requests per second, p50 and p99 latency) come from \`lessons/serve/load.ts\` against the
   running server.
 `,
 );
-const handler = createHandler({ config: served.config, model: pruned });
-const image = await testImages.narrow(0, 0, 1).reshape([28, 28]).toArray();
+// The server computes on the CPU: a CPU copy of the pruned model, from the weights just loaded.
+const servedModel = buildModel(served.config.layers);
+servedModel.loadStateDict(loadedWeights);
+servedModel.eval();
+const handler = createHandler({ config: served.config, model: servedModel });
+const image = await test.images.narrow(0, 0, 1).reshape([28, 28]).toArray();
 const response = await handler(
   new Request("http://127.0.0.1/predict", {
     method: "POST",
