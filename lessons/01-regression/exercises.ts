@@ -46,9 +46,9 @@ export function sgdStep(_parameters: Tensor[], _lr: number): void {
 }
 
 /**
- * Task 1.4: one epoch of the training skeleton: for each batch `[X, y]` of `trainLoader`, clear
- * the old gradients, compute `lossFn(model.forward(X), y)`, call `backward()`, take an optimizer
- * step.
+ * Task 1.4: one epoch of the training skeleton: for each batch `[X, y]` of `trainLoader` (a
+ * `DataLoader`, or any list of batches), clear the old gradients, compute
+ * `lossFn(model.forward(X), y)`, call `backward()`, take an optimizer step.
  *
  * @returns the mean of the batch losses, as a number
  */
