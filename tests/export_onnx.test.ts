@@ -76,6 +76,16 @@ Deno.test("exportOnnx: tensor ops and F functions in a forward export too", asyn
   console.log(`tensor ops: max |onnxruntime - framework| = ${worst.toExponential(2)}`);
 });
 
+Deno.test("exportOnnx: a pruned model exports its masked weights", async () => {
+  manualSeed(5);
+  const model = cnn();
+  trainBatchNorm(model, [1, 28, 28]);
+  nn.utils.prune.l1Unstructured(model.at(0), "weight", { amount: 0.5 });
+  nn.utils.prune.l1Unstructured(model.at(-2), "weight", { amount: 0.9 });
+  const worst = await checkAgainstOnnx("pruned CNN", model, [1, 28, 28]);
+  console.log(`pruned CNN: max |onnxruntime - framework| = ${worst.toExponential(2)}`);
+});
+
 Deno.test("exportOnnx: restores the model's modes and its layers' forward", async () => {
   const model = new nn.Sequential(new nn.Linear(3, 3), new nn.Dropout(0.5));
   model.train();

@@ -185,3 +185,16 @@ Deno.test({
     await checkAgainstPyTorch("Doubled", new Doubled(), randn([3, 3]));
   },
 });
+
+Deno.test({
+  name: "toPyTorch: a pruned model exports its masked weights as plain weights",
+  ignore,
+  async fn() {
+    manualSeed(17);
+    const model = cnn();
+    trainBatchNorm(model, [1, 28, 28]);
+    nn.utils.prune.l1Unstructured(model.at(0), "weight", { amount: 0.5 });
+    nn.utils.prune.l1Unstructured(model.at(-2), "weight", { amount: 0.9 });
+    await checkAgainstPyTorch("pruned CNN", model, randn([2, 1, 28, 28]), false);
+  },
+});

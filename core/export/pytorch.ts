@@ -12,7 +12,8 @@
  * @module
  */
 import { save } from "../io/safetensors.ts";
-import { type Module, ModuleList, Sequential } from "../nn/module.ts";
+import { withNoGrad } from "../autograd.ts";
+import { type Module, ModuleList, Sequential, type StateDict } from "../nn/module.ts";
 import * as layers from "../nn/layers.ts";
 import type { Tensor } from "../tensor.ts";
 import {
@@ -75,7 +76,7 @@ export async function toPyTorch(
   const className = pythonName(
     options.className ?? (model.constructor === Sequential ? "Model" : model.constructor.name),
   );
-  const stateDict = model.stateDict();
+  const stateDict = foldPruningMasks(model, model.stateDict());
   let classSource: string;
   const helperClasses = new Map<string, string>();
   if (model instanceof Sequential && isPlain(model)) {
@@ -99,6 +100,28 @@ export async function toPyTorch(
   ].join("\n\n\n") + "\n";
   const weights = await save(stateDict, { format: "pt", producer: "gradlab toPyTorch" });
   return { source, weights, className };
+}
+
+/**
+ * A pruned layer keeps `weight_orig` and `weight_mask` (see `nn.utils.prune`); PyTorch's layers
+ * take a plain `weight`. The exported weights hold the product, as `prune.remove` would make it.
+ */
+function foldPruningMasks(model: Module, stateDict: StateDict): StateDict {
+  for (const [path, module] of model.namedModules()) {
+    if (!TRACED_LAYERS.has(module.constructor)) continue;
+    const prefix = path ? `${path}.` : "";
+    for (const key of Object.keys(stateDict)) {
+      if (!key.startsWith(prefix) || !key.endsWith("_orig")) continue;
+      const name = key.slice(prefix.length, -"_orig".length);
+      const mask = stateDict[`${prefix}${name}_mask`];
+      if (name.includes(".") || !mask) continue;
+      const original = stateDict[key];
+      stateDict[`${prefix}${name}`] = withNoGrad(() => original.mul(mask));
+      delete stateDict[key];
+      delete stateDict[`${prefix}${name}_mask`];
+    }
+  }
+  return stateDict;
 }
 
 // ---- the module tree -----------------------------------------------------------------------
