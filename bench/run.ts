@@ -7,6 +7,7 @@
  *   deno task bench --backend webgpu     the same workloads on WebGPU (see bench/webgpu.ts)
  *   deno task bench --epoch              also one epoch of the CNN over the full training set
  *   deno task bench --no-tfjs            skip the TensorFlow.js comparison
+ *   deno task bench --torch              side by side with PyTorch at its best (bench/torch.ts)
  *   deno task bench --quick              fewer repetitions
  *
  * @module
@@ -21,6 +22,12 @@ const backendFlag = Deno.args[Deno.args.indexOf("--backend") + 1];
 
 if (Deno.args.includes("--backend") && backendFlag === "webgpu") {
   await import("./webgpu.ts");
+  Deno.exit(0);
+}
+
+if (args.has("--torch")) {
+  const { torchComparison } = await import("./torch.ts");
+  await torchComparison(quick);
   Deno.exit(0);
 }
 
