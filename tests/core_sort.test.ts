@@ -232,6 +232,9 @@ gpuTest("parity: sort, topk and kthvalue, forward and gradient", async (t) => {
     ["topk 2 smallest along dim 0", ramp, (a) => a.topk(2, { dim: 0, largest: false }).values],
     ["kthvalue 10 along the last dim", ramp, (a) => a.kthvalue(10).values],
     ["sort of random values", () => input([3, 65], 21), (a) => a.sort({ descending: true }).values],
+    ["sort across several workgroups", () => input([2, 700], 22), (a) => a.sort().values],
+    ["topk of a long line", () => input([3000], 23), (a) => a.topk(40, { largest: false }).values],
+    ["sort along a middle dim", () => input([3, 50, 7], 24), (a) => a.sort({ dim: 1 }).values],
   ];
   for (const [name, make, fn] of cases) {
     await t.step(name, () => checkParity(name, [make()], fn));

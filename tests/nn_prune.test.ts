@@ -195,5 +195,11 @@ gpuTest("parity: l1Unstructured and globalUnstructured give the same masks on We
       const got = await gpu.b.stateDict()["weight_mask"].data();
       assert.deepEqual([...got], [...want], "globalUnstructured mask on WebGPU");
     })(),
-  ]).then(() => {});
+  ]).then(() => {
+    // Pruning again needs the count of weights left, a read of the mask: said, not a crash.
+    assertThrowsWith(() => prune.l1Unstructured(gpu.a, "weight", { amount: 0.2 }), [
+      "l1Unstructured",
+      "prune on the CPU",
+    ]);
+  });
 });

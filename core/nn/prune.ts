@@ -134,8 +134,15 @@ function smallestMask(scores: Tensor, defaultMask: Tensor, count: number): Tenso
   });
 }
 
-/** How many entries of a 0/1 mask are 1 (a read of the mask's values). */
-function onesIn(mask: Tensor): number {
+/** How many entries of a 0/1 mask are 1 (a read of the mask's values, on the CPU). */
+function onesIn(op: string, mask: Tensor): number {
+  if (mask.device !== "cpu") {
+    throw new Error(
+      `${op}: pruning a parameter that is pruned already counts the weights it has left, which ` +
+        `reads its mask; on "${mask.device}" that read is asynchronous: prune on the CPU, ` +
+        `before moving the model with .to("${mask.device}")`,
+    );
+  }
   let count = 0;
   for (const v of mask.dataSync()) if (v !== 0) count++;
   return count;
@@ -223,7 +230,9 @@ export function l1Unstructured(module: Module, name: string, options: PruneOptio
   checkOptions("l1Unstructured", arguments, 2, ["amount"]);
   const param = parameterOf("l1Unstructured", module, name);
   const mask = currentMask(module, name, param);
-  const remaining = isPrunedParameter(module, name) ? onesIn(mask) : param.numel();
+  const remaining = isPrunedParameter(module, name)
+    ? onesIn("l1Unstructured", mask)
+    : param.numel();
   const count = countToPrune("l1Unstructured", options?.amount, remaining);
   applyMask(module, name, smallestMask(param, mask, count));
   return module;
@@ -281,7 +290,9 @@ export function globalUnstructured(
     const [module, name] = pair;
     const param = parameterOf("globalUnstructured", module, name);
     const mask = currentMask(module, name, param);
-    const remaining = isPrunedParameter(module, name) ? onesIn(mask) : param.numel();
+    const remaining = isPrunedParameter(module, name)
+      ? onesIn("globalUnstructured", mask)
+      : param.numel();
     return { module, name, param, mask, remaining };
   });
   const remaining = entries.reduce((n, e) => n + e.remaining, 0);
