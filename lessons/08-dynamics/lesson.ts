@@ -263,11 +263,13 @@ step(
   last 5) over the whole run. Without warm-up the loss shoots far above its starting value
   $\ln 10 \approx 2.3$ within the first epoch; with it, it never does.
 
-  How much the spike costs depends on the network. This one, with a single hidden layer, mostly
-  recovers, and the two runs end closer together than their first epochs suggest (sometimes in
-  either order, depending on the seed). Deeper networks, and large models trained with Adam,
-  recover far less readily, which is why a few epochs (or a few thousand steps) of warm-up are
-  the standard start for them.
+  A warm-up only gets a run through its start. Whether the spike does lasting harm varies with
+  the network and the run (units that died in it stay dead; the rest may recover): compare the
+  validation losses in the table. Nor does a warm-up make a rate that is too high for the rest of
+  training any better: 0.3 is more than this network likes either way, and the previous step's
+  runs at 0.1 end far lower. Deep networks, and large models trained with Adam, are less
+  forgiving of a bad start, which is why a few epochs (or a few thousand steps) of warm-up are
+  the usual start for them.
 `,
 );
 const warmupEpochs = 2;
@@ -454,9 +456,11 @@ step(
   see nearly the same input whatever the image, and the first layers get gradients a hundred
   times smaller than the last. The loss sits at $\ln 10 \approx 2.30$, the loss of a uniform
   guess over 10 classes. Too small is the same, worse. Xavier starts to learn after a while;
-  Kaiming learns from the first steps. (Batch normalization, lesson 4, and residual connections,
-  lesson 9, are the other cures: they make deep networks far less sensitive to the starting
-  scale.)
+  Kaiming learns from the first steps. Given more steps Xavier catches up at this depth: the
+  difference is how soon learning starts.
+
+  Batch normalization (lesson 4) and residual connections (lesson 9) are the other cures: they
+  make deep networks far less sensitive to the starting scale.
 `,
 );
 const initTrainSeries = [];
