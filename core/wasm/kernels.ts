@@ -315,7 +315,6 @@ export class WasmKernels {
     this.exports.whereF32(out, cond, condIsInt ? 1 : 0, a, b, ndim, this.#dims, this.#counters);
   }
 
-
   // ---- Layout ----
 
   /** Fills `length` float32 values with `value`. */
@@ -406,16 +405,6 @@ export class WasmKernels {
     this.exports.maxPool2dBackwardF32(dx, dy, indices, g.n * g.c, g.h * g.w, g.outH * g.outW);
   }
 
-  /** Average pooling (dilation is not used). */
-  avgPool2d(out: number, x: number, g: WasmWindow, countIncludePad = true): void {
-    this.exports.avgPool2dF32(out, x, ...poolArgs(g), countIncludePad ? 1 : 0);
-  }
-
-  /** The backward pass of average pooling. */
-  avgPool2dBackward(dx: number, dy: number, g: WasmWindow, countIncludePad = true): void {
-    this.exports.avgPool2dBackwardF32(dx, dy, ...poolArgs(g), countIncludePad ? 1 : 0);
-  }
-
   // ---- Batch normalization ----
 
   /** Per-channel mean and biased variance of `[n, c, inner]` (each written as `[c]`). */
@@ -449,45 +438,6 @@ export class WasmKernels {
     const { dx, dWeight, dBias } = grads;
     const { mean, invStd, weight } = stats;
     this.exports.batchNormBackwardF32(dx, dWeight, dBias, dy, x, mean, invStd, weight, n, c, inner);
-  }
-
-  // ---- Softmax and losses ----
-
-  /** Softmax over the last axis of `[rows, cols]`. */
-  softmax(out: number, x: number, rows: number, cols: number): void {
-    this.exports.softmaxF32(out, x, rows, cols);
-  }
-
-  /** Log-softmax over the last axis of `[rows, cols]`. */
-  logSoftmax(out: number, x: number, rows: number, cols: number): void {
-    this.exports.logSoftmaxF32(out, x, rows, cols);
-  }
-
-  /** Softmax backward from its output `y`. */
-  softmaxBackward(dx: number, dy: number, y: number, rows: number, cols: number): void {
-    this.exports.softmaxBackwardF32(dx, dy, y, rows, cols);
-  }
-
-  /** Log-softmax backward from its output `y`. */
-  logSoftmaxBackward(dx: number, dy: number, y: number, rows: number, cols: number): void {
-    this.exports.logSoftmaxBackwardF32(dx, dy, y, rows, cols);
-  }
-
-  /** Per-row cross entropy of logits against int32 class indices. */
-  crossEntropy(losses: number, logits: number, targets: number, rows: number, cols: number) {
-    this.exports.crossEntropyF32(losses, logits, targets, rows, cols);
-  }
-
-  /** Gradient of `scale * sum(losses)` with respect to the logits. */
-  crossEntropyBackward(
-    dx: number,
-    logits: number,
-    targets: number,
-    rows: number,
-    cols: number,
-    scale: number,
-  ): void {
-    this.exports.crossEntropyBackwardF32(dx, logits, targets, rows, cols, scale);
   }
 
   // ---- Optimizers ----
@@ -577,22 +527,6 @@ function windowArgs(g: WasmWindow): number[] {
     g.padW,
     g.dilationH,
     g.dilationW,
-    g.outH,
-    g.outW,
-  ];
-}
-
-function poolArgs(g: WasmWindow): number[] {
-  return [
-    g.n * g.c,
-    g.h,
-    g.w,
-    g.kernelH,
-    g.kernelW,
-    g.strideH,
-    g.strideW,
-    g.padH,
-    g.padW,
     g.outH,
     g.outW,
   ];

@@ -48,14 +48,6 @@ export interface KernelExports {
   col2imF32: Kernel;
   maxPool2dF32: Kernel;
   maxPool2dBackwardF32: Kernel;
-  avgPool2dF32: Kernel;
-  avgPool2dBackwardF32: Kernel;
-  softmaxF32: Kernel;
-  logSoftmaxF32: Kernel;
-  softmaxBackwardF32: Kernel;
-  logSoftmaxBackwardF32: Kernel;
-  crossEntropyF32: Kernel;
-  crossEntropyBackwardF32: Kernel;
   channelMeanVarF32: Kernel;
   batchNormForwardF32: Kernel;
   batchNormBackwardF32: Kernel;

@@ -9,7 +9,6 @@ export * from "./elementwise";
 export * from "./reduce";
 export * from "./layout";
 export * from "./conv";
-export * from "./softmax";
 export * from "./batchnorm";
 export * from "./optim";
 
