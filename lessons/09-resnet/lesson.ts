@@ -151,6 +151,20 @@ class DeepCnn extends nn.Module {
   }
 }
 
+// The same stack in a plain array: its blocks would be invisible to parameters(), so the
+// framework refuses the model when asked for them.
+class HiddenBlocks extends nn.Module {
+  blocks = [new ResidualBlock(8, 8), new ResidualBlock(8, 8)];
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+try {
+  new HiddenBlocks().parameters();
+} catch (error) {
+  show.value("a plain array of blocks", (error as Error).message);
+}
+
 const depth = 10;
 const channels = 8;
 manualSeed(seed);
