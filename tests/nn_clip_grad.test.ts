@@ -155,6 +155,10 @@ Deno.test("gradient clipping rejects bad arguments with a message that names the
     /clipGradNorm_: parameter 0 is not a tensor/,
   );
   assert.throws(
+    () => (nn.utils.clipGradValue_ as (...args: unknown[]) => void)(params, 1, true),
+    /clipGradValue_: takes 2 arguments, got 3 \(third: a boolean \(true\)\)/,
+  );
+  assert.throws(
     () => nn.utils.clipGradValue_(params, -1),
     /clipGradValue_: clipValue must be a positive number, got -1/,
   );

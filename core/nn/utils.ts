@@ -26,7 +26,7 @@
  */
 import { withNoGrad } from "../autograd.ts";
 import { tensor } from "../creation.ts";
-import { checkOptions } from "../options.ts";
+import { checkArgCount, checkOptions } from "../options.ts";
 import { stack } from "../ops/shape.ts";
 import { Tensor } from "../tensor.ts";
 export * as prune from "./prune.ts";
@@ -113,6 +113,7 @@ export function clipGradNorm_(
  * @param clipValue the largest absolute value allowed (a positive number)
  */
 export function clipGradValue_(parameters: ParametersInput, clipValue: number): void {
+  checkArgCount("clipGradValue_", arguments, 2);
   if (typeof clipValue !== "number" || !(clipValue > 0)) {
     throw new Error(
       `clipGradValue_: clipValue must be a positive number, got ${String(clipValue)} ` +
