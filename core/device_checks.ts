@@ -15,13 +15,11 @@ import { getBackend } from "./backend.ts";
 import { withNoGrad } from "./autograd.ts";
 import type { Tensor } from "./tensor.ts";
 
-/** A check waiting for the next read back. */
+/** A check waiting for the next read back: scalars computed on the device, and their verdict. */
 interface PendingCheck {
-  smallest: Tensor;
-  largest: Tensor;
-  size: number;
-  /** The error for an out-of-range `value`, as the CPU words it. */
-  message: (value: number) => string;
+  scalars: Tensor[];
+  /** The error message for the values of the scalars, or undefined when they are fine. */
+  verdict: (values: number[]) => string | undefined;
 }
 
 let pending: PendingCheck[] = [];
@@ -36,8 +34,24 @@ export function checkIndicesOnDevice(
   message: (value: number) => string,
 ): void {
   if (index.numel() === 0) return;
-  const [smallest, largest] = withNoGrad(() => [index.min(), index.max()]);
-  pending.push({ smallest, largest, size, message });
+  const scalars = withNoGrad(() => [index.min(), index.max()]);
+  pending.push({
+    scalars,
+    verdict: ([smallest, largest]) =>
+      smallest < 0 ? message(smallest) : largest >= size ? message(largest) : undefined,
+  });
+}
+
+/**
+ * Records that every value of the float tensor `x` must be finite and within int32's range
+ * (before a cast to int32); the next read back throws `message` otherwise.
+ */
+export function checkIntegerRangeOnDevice(x: Tensor, message: string): void {
+  if (x.numel() === 0) return;
+  // 1 where the value is a number (NaN != NaN) inside int32's range, else 0; its minimum is 0
+  // exactly when some value is not.
+  const scalars = withNoGrad(() => [x.eq(x).mul(x.abs().lt(2147483648)).min()]);
+  pending.push({ scalars, verdict: ([allFine]) => (allFine === 1 ? undefined : message) });
 }
 
 /** Reads the pending checks (a few bytes each) and throws the first failure. */
@@ -48,14 +62,13 @@ export async function runDeviceChecks(): Promise<void> {
   let failure: string | undefined;
   for (const check of checks) {
     if (failure === undefined) {
-      const read = (t: Tensor) => getBackend(t.device).read(t.storage, t.dtype);
-      const [smallest] = await read(check.smallest);
-      const [largest] = await read(check.largest);
-      if (smallest < 0) failure = check.message(smallest);
-      else if (largest >= check.size) failure = check.message(largest);
+      const values: number[] = [];
+      for (const t of check.scalars) {
+        values.push((await getBackend(t.device).read(t.storage, t.dtype))[0]);
+      }
+      failure = check.verdict(values);
     }
-    check.smallest.dispose();
-    check.largest.dispose();
+    for (const t of check.scalars) t.dispose();
   }
   if (failure !== undefined) throw new RangeError(failure);
 }

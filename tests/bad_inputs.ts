@@ -1170,9 +1170,8 @@ export const BAD_INPUTS: BadInput[] = [
   {
     name: "tensor([NaN]).int()",
     op: "to(int32)",
-    expect: ["cannot convert NaN", "clamp or filter"],
+    expect: ["cannot convert", "NaN", "clamp or filter"],
     silent: "wrong",
-    cpuOnly: true,
     run: (c) => c.t([1, NaN]).int(),
   },
   {
@@ -1180,15 +1179,13 @@ export const BAD_INPUTS: BadInput[] = [
     op: "to(int32)",
     expect: ["outside int32's range"],
     silent: "wrong",
-    cpuOnly: true,
     run: (c) => c.t([3e9]).int(),
   },
   {
     name: 'tensor([Infinity]).to("int32")',
     op: "to(int32)",
-    expect: ["cannot convert Infinity"],
+    expect: ["cannot convert", "int32"],
     silent: "wrong",
-    cpuOnly: true,
     run: (c) => c.t([Infinity]).to("int32"),
   },
   {

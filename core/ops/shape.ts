@@ -16,7 +16,7 @@ import { checkShape, fmtShape, normDim, numel, type Shape, stridesOf } from "../
 import { Tensor } from "../tensor.ts";
 import { axisGeometry, sum } from "./reduce.ts";
 import { checkAllocation } from "../limits.ts";
-import { checkIndicesOnDevice } from "../device_checks.ts";
+import { checkIndicesOnDevice, checkIntegerRangeOnDevice } from "../device_checks.ts";
 
 /** A tensor of `shape` filled with `value`. */
 export function full(
@@ -79,7 +79,14 @@ export function to(x: Tensor, target: Device | DType): Tensor {
  */
 function checkIntegerRange(x: Tensor): void {
   const backend = getBackend(x.device);
-  if (!backend.readSync) return;
+  if (!backend.readSync) {
+    return checkIntegerRangeOnDevice(
+      x,
+      `to(int32): cannot convert a tensor of shape ${fmtShape(x.shape)} to int32: it holds ` +
+        `NaN or a value outside int32's range [-2147483648, 2147483647]; clamp or filter ` +
+        `the values first`,
+    );
+  }
   const values = backend.readSync(x.storage, x.dtype);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
