@@ -85,7 +85,7 @@ export function rmspropStep(
  * Linear weight has shape `[outFeatures, inFeatures]`.
  */
 export function initKaiming(_model: nn.Sequential): void {
-  throw new Todo("8.4", "the variance that a layer multiplies by n * var(w) / 2 must keep");
+  throw new Todo("8.4", "a ReLU layer multiplies the variance by n * var(w) / 2: make that 1");
 }
 
 /**
