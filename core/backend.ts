@@ -63,6 +63,34 @@ export interface MatmulSpec {
   bBatchStride: number;
 }
 
+/**
+ * Simplifies the common shape of several strided operands, for kernels that walk them: dimensions
+ * of size 1 are dropped, and neighbouring dimensions are merged wherever every operand steps
+ * through them as through one (`stride[d] == stride[d + 1] * shape[d + 1]`). A transposed matrix
+ * stays 2-D; a contiguous tensor of any rank becomes 1-D; a single element becomes `[]`.
+ */
+export function mergeDims(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const merged: number[] = [];
+  const mergedStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = merged.length - 1;
+    const canMerge = last >= 0 &&
+      strides.every((s, k) => mergedStrides[k][last] === s[d] * shape[d]);
+    if (canMerge) {
+      merged[last] *= shape[d];
+      strides.forEach((s, k) => (mergedStrides[k][last] = s[d]));
+    } else {
+      merged.push(shape[d]);
+      strides.forEach((s, k) => mergedStrides[k].push(s[d]));
+    }
+  }
+  return { shape: merged, strides: mergedStrides };
+}
+
 /** The geometry of a 2-D convolution or pooling window sliding over `[n, c, h, w]` images. */
 export interface Conv2dGeometry {
   n: number;

@@ -22,7 +22,7 @@
  * @module
  */
 import { WasmAllocator } from "./alloc.ts";
-import type { Conv2dGeometry } from "../backend.ts";
+import { type Conv2dGeometry, mergeDims } from "../backend.ts";
 import { type KernelExports, type LoadedKernels, loadKernels, type LoadOptions } from "./loader.ts";
 import { CONTROL_BYTES, MatmulHelper } from "./threads.ts";
 
@@ -57,31 +57,13 @@ const MAX_DIMS = 16;
  */
 const DEFAULT_THREAD_THRESHOLD = 1 << 21;
 
-/**
- * Merges dimensions that every operand walks contiguously, and drops dimensions of size 1. The
- * result has at least one dimension (a scalar becomes `[1]`).
- */
-export function mergeDims(
+/** {@link mergeDims} of the core, with at least one dimension (a single element is `[1]`). */
+function mergeForKernel(
   shape: readonly number[],
   strides: readonly (readonly number[])[],
 ): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    const mergeable = last >= 0 &&
-      strides.every((s, i) => outStrides[i][last] === s[d] * shape[d]);
-    if (mergeable) {
-      outShape[last] *= shape[d];
-      strides.forEach((s, i) => outStrides[i][last] = s[d]);
-    } else {
-      outShape.push(shape[d]);
-      strides.forEach((s, i) => outStrides[i].push(s[d]));
-    }
-  }
-  if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
-  return { shape: outShape, strides: outStrides };
+  const merged = mergeDims(shape, strides);
+  return merged.shape.length > 0 ? merged : { shape: [1], strides: strides.map(() => [0]) };
 }
 
 /** The float32 kernels over one wasm memory. */
@@ -292,7 +274,7 @@ export class WasmKernels {
   ): boolean {
     const code = this.opCode("binary", op);
     if (code === undefined) return false;
-    const merged = mergeDims(shape, [aStrides, bStrides]);
+    const merged = mergeForKernel(shape, [aStrides, bStrides]);
     const ndim = this.#writeDims(merged.shape, merged.strides);
     this.exports.binaryF32(code, out, a, b, ndim, this.#dims, this.#counters);
     return true;
@@ -310,7 +292,7 @@ export class WasmKernels {
     bStrides: readonly number[],
     shape: readonly number[],
   ): void {
-    const merged = mergeDims(shape, [condStrides, aStrides, bStrides]);
+    const merged = mergeForKernel(shape, [condStrides, aStrides, bStrides]);
     const ndim = this.#writeDims(merged.shape, merged.strides);
     this.exports.whereF32(out, cond, condIsInt ? 1 : 0, a, b, ndim, this.#dims, this.#counters);
   }
@@ -329,14 +311,14 @@ export class WasmKernels {
 
   /** A contiguous copy of a strided view of 4-byte values starting at `x`. */
   copyStrided(out: number, x: number, shape: readonly number[], strides: readonly number[]): void {
-    const merged = mergeDims(shape, [strides]);
+    const merged = mergeForKernel(shape, [strides]);
     const ndim = this.#writeDims(merged.shape, merged.strides);
     this.exports.copyStrided32(out, x, ndim, this.#dims, this.#counters);
   }
 
   /** Writes contiguous `src` through a strided view starting at `dst`. */
   writeStrided(dst: number, src: number, shape: readonly number[], strides: readonly number[]) {
-    const merged = mergeDims(shape, [strides]);
+    const merged = mergeForKernel(shape, [strides]);
     const ndim = this.#writeDims(merged.shape, merged.strides);
     this.exports.writeStrided32(dst, src, ndim, this.#dims, this.#counters);
   }

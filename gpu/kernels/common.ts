@@ -11,6 +11,7 @@
  * @module
  */
 import type { DType } from "../../core/dtype.ts";
+import { mergeDims as coreMergeDims } from "../../core/backend.ts";
 
 /** The WGSL scalar types tensors use. */
 export type Scalar = "f32" | "i32";
@@ -120,33 +121,17 @@ export interface MergedView {
 }
 
 /**
- * Simplifies the common shape of several strided views: dimensions of size 1 are dropped, and
- * neighbouring dimensions are merged wherever every view steps through them as through one
- * (`stride[d] == stride[d + 1] * shape[d + 1]`). A transpose of a matrix stays 2-D; a
- * contiguous tensor of any rank becomes 1-D. Fewer dimensions mean less index arithmetic.
+ * The core's {@link coreMergeDims} over views: the merged shape, and each view's offset with its
+ * strides over that shape.
  */
 export function mergeDims(
   shape: readonly number[],
   views: readonly { strides: readonly number[]; offset: number }[],
 ): { shape: number[]; views: MergedView[] } {
-  const keep = shape.map((_, d) => d).filter((d) => shape[d] !== 1);
-  const merged: number[] = [];
-  const strides: number[][] = views.map(() => []);
-  for (const d of keep) {
-    const last = merged.length - 1;
-    const canMerge = last >= 0 &&
-      views.every((v, k) => strides[k][last] === v.strides[d] * shape[d]);
-    if (canMerge) {
-      merged[last] *= shape[d];
-      views.forEach((v, k) => (strides[k][last] = v.strides[d]));
-    } else {
-      merged.push(shape[d]);
-      views.forEach((v, k) => strides[k].push(v.strides[d]));
-    }
-  }
+  const merged = coreMergeDims(shape, views.map((v) => v.strides));
   return {
-    shape: merged,
-    views: views.map((v, k) => ({ offset: v.offset, strides: strides[k] })),
+    shape: merged.shape,
+    views: views.map((v, k) => ({ offset: v.offset, strides: merged.strides[k] })),
   };
 }
 
