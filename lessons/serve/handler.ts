@@ -189,7 +189,9 @@ class Batcher {
       const size = this.itemShape.reduce((a, b) => a * b, 1);
       const pixels = new Float32Array(batch.length * size);
       batch.forEach((item, i) => pixels.set(item.pixels, i * size));
-      const input = tensor(pixels, { shape: [batch.length, ...this.itemShape] });
+      // On the model's device (a model on WebGPU gets its batch uploaded there).
+      const device = this.model.parameters()[0]?.device ?? "cpu";
+      const input = tensor(pixels, { shape: [batch.length, ...this.itemShape] }).to(device);
       const output = withNoGrad(() => this.model.forward(input).softmax(1));
       const values = await output.data();
       const classes = output.shape[1];
