@@ -58,6 +58,22 @@ Deno.test("lesson 7 (quick): L2 by hand equals weightDecay; L1 makes weights nea
   assert.ok(l1 > plain + 10, `L1 should make far more weights near zero: ${plain}% vs ${l1}%`);
 });
 
+Deno.test("lesson 7 (quick): weight decay, L1 and dropout each shrink the gap", async () => {
+  await run();
+  const table = events.find((e) => e.kind === "table" && e.title === "One regularizer at a time");
+  assert.ok(table && table.kind === "table", "the lesson shows the table of regularizers");
+  const rows: Record<string, string | number>[] = table.rows;
+  const plain = rows.find((row) => row.model === "plain (Adam)")!;
+  for (const name of ["AdamW, λ = 0.5", "L1, λ1 = 1e-4", "dropout 0.3"]) {
+    const row = rows.find((r) => r.model === name)!;
+    assert.equal(row.epochs, plain.epochs, `${name} trains as long as the plain network`);
+    assert.ok(
+      Number(row.gap) < Number(plain.gap) - 0.02,
+      `${name}: gap ${row.gap} should be below the plain network's ${plain.gap} by 0.02`,
+    );
+  }
+});
+
 Deno.test("lesson 7 (quick): one event a step, and a summary", async () => {
   await run();
   const { steps } = parseLessonSource(await Deno.readTextFile(url));
