@@ -523,3 +523,19 @@ gpuTest("WebGPU parity of elu, gelu tanh, cumsum and maximum at ties", async () 
   const b = tensor([1, 0, 3, 5]).requiresGrad_();
   await checkParity("maximum ties", [a, b], (x, y) => x.maximum(y));
 });
+
+gpuTest("WebGPU parity of Adam with amsgrad", async () => {
+  const run = async (device: "cpu" | "webgpu") => {
+    const p = tensor([1, -2, 3], { device, requiresGrad: true });
+    const scales = tensor([1, 2, 3], { device });
+    const optimizer = new optim.Adam([p], { lr: 0.1, amsgrad: true, weightDecay: 0.01 });
+    for (let k = 0; k < 5; k++) {
+      optimizer.zeroGrad();
+      p.mul(scales).pow(2).sum().mul(k % 2 ? 0.5 : 2).backward();
+      optimizer.step();
+    }
+    assert.equal(p.device, device);
+    return await p.data();
+  };
+  await assertClose(await run("webgpu"), await run("cpu"), { atol: 1e-5 }, "amsgrad on WebGPU");
+});
