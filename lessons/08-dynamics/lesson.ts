@@ -166,8 +166,9 @@ step(
   **after** the epoch's \`optimizer.step()\` calls (PyTorch's order since version 1.1; the other
   order skips the first rate).
 
-  Read the two plots together: the learning rate of each epoch, and the validation loss after
-  it. Each drop of the rate is followed by a drop of the loss.
+  Read the plots together: the learning rate of each epoch, and the validation loss after it
+  (the third plot puts both of the StepLR run on one logarithmic axis). Each drop of the rate is
+  followed by a drop of the loss.
 `,
 );
 const scheduleEpochs = quick ? 6 : 15;
@@ -185,6 +186,7 @@ const lrSeries = [];
 const valLossSeries = [];
 const scheduleRows = [];
 const scheduleValLoss: Record<string, number> = {};
+const stepLrTrace = { lrs: [] as number[], valLosses: [] as number[] };
 for (const [name, makeScheduler] of Object.entries(schedules)) {
   manualSeed(seed);
   const model = makeMlp();
@@ -207,6 +209,7 @@ for (const [name, makeScheduler] of Object.entries(schedules)) {
   lrSeries.push({ name, x: epochNumbers, y: lrs });
   valLossSeries.push({ name, x: epochNumbers, y: valLosses });
   scheduleValLoss[name] = val.loss;
+  if (name === "StepLR") Object.assign(stepLrTrace, { lrs, valLosses });
   scheduleRows.push({
     schedule: name,
     "last learning rate": optimizer.paramGroups[0].lr.toPrecision(3),
@@ -227,6 +230,21 @@ show.plot({
   xLabel: "epoch",
   yLabel: "cross-entropy",
   series: valLossSeries,
+});
+// The rate and the loss of one run on one (logarithmic) axis.
+show.plot({
+  title: "StepLR: the learning rate and the validation loss together",
+  xLabel: "epoch",
+  yLabel: "learning rate / cross-entropy",
+  logY: true,
+  series: [
+    { name: "learning rate", x: stepLrTrace.lrs.map((_, i) => i + 1), y: stepLrTrace.lrs },
+    {
+      name: "validation loss",
+      x: stepLrTrace.valLosses.map((_, i) => i + 1),
+      y: stepLrTrace.valLosses,
+    },
+  ],
 });
 show.table(scheduleRows, { title: `After ${scheduleEpochs} epochs` });
 const bestDecayed = Math.min(
