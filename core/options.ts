@@ -245,6 +245,10 @@ export function checkArgCount(
 ): void {
   let last = args.length;
   while (last > count && args[last - 1] === undefined) last--;
+  // As a callback of map or forEach (tensors.map(F.relu)) it also gets an index and the array.
+  if (last === count + 2 && typeof args[count] === "number" && Array.isArray(args[count + 1])) {
+    return;
+  }
   if (last > count) {
     throw new TypeError(
       `${op}: takes ${count} argument${count === 1 ? "" : "s"}, got ${last}` +
