@@ -117,8 +117,8 @@ step(
   parameters as the residual one and differs in one line: its \`forward\` does not add the
   input. \`DeepCnn\` builds the same network from either kind of block: a stem (a strided 3x3
   convolution and a max pool, from 28x28 down to 7x7), a stack of blocks, an average over the
-  image and a linear layer to the 10 classes. Ten blocks make 20 convolutions in the stack, 22
-  layers with weights in all.
+  image and a linear layer to the 10 classes. Ten blocks make 20 convolutions in the stack: 22
+  convolution and linear layers in all (and 20 batch norms).
 `,
 );
 class PlainBlock extends ResidualBlock {
@@ -262,8 +262,9 @@ step(
   convolution) after each backward pass, $\lVert \partial L / \partial W_{\text{stem}} \rVert$.
   In a plain network the gradient reaches the first layer only through every layer above it,
   each multiplying it by its own Jacobian. In a residual network each block passes it on as
-  $\partial L/\partial x = \partial L/\partial y \cdot (I + \partial F/\partial x)$: the
-  identity term carries it down unchanged, whatever the block's own weights do.
+  $\partial L/\partial x = \partial L/\partial y \cdot (I + \partial F/\partial x)$ (before
+  the last ReLU, which lets through what is positive): the identity term carries it down
+  unchanged, whatever the block's own weights do.
 `,
 );
 const epochs = 2;
