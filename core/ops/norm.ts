@@ -27,6 +27,15 @@ import { expand, reshape } from "./shape.ts";
  * @param p 1, 2 (default), `Infinity`, or any other number >= 1
  * @param dim the dimensions to reduce (all when omitted)
  * @param keepdim keep the reduced dimensions with size 1
+ *
+ * @example
+ * ```ts
+ * import { tensor } from "../../mod.ts";
+ * const x = tensor([[3, -4], [0, 12]]);
+ * console.assert((await x.norm().item()) === 13); // sqrt(9 + 16 + 144)
+ * console.assert((await x.norm(1).item()) === 19); // 3 + 4 + 12
+ * console.assert((await x.norm(2, 1).toArray()).toString() === "5,12"); // each row
+ * ```
  */
 export function norm(x: Tensor, p = 2, dim?: number | number[], keepdim = false): Tensor {
   if (typeof p !== "number" || Number.isNaN(p) || p < 1) {
