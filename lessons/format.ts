@@ -375,11 +375,10 @@ export function expectRun(settings: RunSettings, emit: (event: OutputEvent) => v
  * lesson's error. The same module can be run again: each run gets a fresh copy.
  */
 export async function runLesson(
-  url: URL | string | LegacyLesson,
+  url: URL | string,
   settings: RunSettings,
   emit: (event: OutputEvent) => void,
 ): Promise<LessonInfo> {
-  if (typeof url === "object" && "steps" in url) return await runLegacyLesson(url, settings, emit);
   const href = new URL(url).href;
   const count = (runCounts.get(href) ?? 0) + 1;
   runCounts.set(href, count);
@@ -590,72 +589,4 @@ export function foldEvents(events: OutputEvent[]): StepOutput[] {
     }
   }
   return steps;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The previous format (a default export of steps with `run` functions), kept only while lessons
-// still in it are moved to the format above; removed once none is left.
-
-/** @deprecated A lesson in the previous format. */
-export interface LegacyLesson extends LessonInfo {
-  slug: string;
-  steps: {
-    title: string;
-    prose: string;
-    run: (out: LegacyOutput, ctx: LegacyContext) => Promise<void> | void;
-  }[];
-}
-
-/** @deprecated What a step of the previous format got. */
-export interface LegacyContext extends Required<RunSettings> {
-  state: Record<string, unknown>;
-  signal?: AbortSignal;
-}
-
-/** @deprecated The output of the previous format. */
-export interface LegacyOutput extends Omit<Show, "progress" | "range"> {
-  progress(label: string, total: number): {
-    update(done: number, info?: ProgressInfo): void;
-    end(info?: ProgressInfo): void;
-  };
-}
-
-/** @deprecated The previous format's names. */
-export type LessonContext = LegacyContext;
-/** @deprecated The previous format's names. */
-export type Output = LegacyOutput;
-/** @deprecated The previous format's names. */
-export type Lesson = LegacyLesson;
-
-/** @deprecated Declares a lesson in the previous format. */
-export function defineLesson(lesson: LegacyLesson): LegacyLesson {
-  return lesson;
-}
-
-async function runLegacyLesson(
-  lesson: LegacyLesson,
-  settings: RunSettings,
-  emit: (event: OutputEvent) => void,
-): Promise<LessonInfo> {
-  manualSeed(settings.seed);
-  const show = createShow(emit);
-  let nextId = 0;
-  const out: LegacyOutput = {
-    ...show,
-    progress(label, total) {
-      const id = `legacy-progress-${nextId++}`;
-      emit({ kind: "progressStart", id, label, total });
-      return {
-        update: (done, info) => emit({ kind: "progress", id, done, info }),
-        end: (info) => emit({ kind: "progressEnd", id, info }),
-      };
-    },
-  };
-  const ctx = ("state" in settings ? settings : { ...settings, state: {} }) as LegacyContext;
-  ctx.dataUrl ??= (name: string) => new URL(name, shippedData);
-  for (const [index, step] of lesson.steps.entries()) {
-    emit({ kind: "step", index, title: step.title, prose: step.prose });
-    await step.run(out, ctx);
-  }
-  return lesson;
 }

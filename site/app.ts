@@ -22,7 +22,8 @@ import {
   type RouteModule,
   type SiteData,
 } from "./router.ts";
-import { extractLessonSource } from "./source.ts";
+import { parseLessonSource } from "../lessons/source.ts";
+import { lessonNotebook } from "../lessons/notebook.ts";
 import * as apiRoute from "./routes/api.tsx";
 import * as homeRoute from "./routes/index.tsx";
 import * as lessonRoute from "./routes/lessons/[slug].tsx";
@@ -35,8 +36,8 @@ export const ROUTES: RouteModule<any>[] = [homeRoute, lessonRoute, exercisesRout
 
 /** Options of {@link createSite}. */
 export interface SiteOptions {
-  /** Which lesson list to show (default: the registry when it exists, else the fixtures). */
-  lessons?: LessonListSource | "auto";
+  /** Which lessons to show: the course's (default) or the fixture lessons of the site's tests. */
+  lessons?: LessonListSource;
   /** Show only these lessons (by slug). */
   only?: string[];
   /**
@@ -76,13 +77,10 @@ export interface Site {
 /** Loads everything and returns the site. */
 export async function createSite(options: SiteOptions = {}): Promise<Site> {
   const log = options.log ?? (() => {});
-  const list = await loadLessonList(options.lessons ?? "auto");
+  const list = await loadLessonList(options.lessons ?? "registry");
   const entries = options.only
     ? list.lessons.filter((lesson) => options.only!.includes(lesson.slug))
     : list.lessons;
-  if (list.source === "fixtures" && options.lessons !== "fixtures") {
-    log("lessons/registry.ts lists no lessons yet: showing the fixture lessons of the tests");
-  }
   const [lessons, readme, api, assets] = await Promise.all([
     Promise.all(entries.map(prepareLesson)),
     readReadme(),
@@ -120,22 +118,15 @@ export async function createSite(options: SiteOptions = {}): Promise<Site> {
   return makeSite(data, assets, captured);
 }
 
-/** Reads a lesson module, its source text and its exercises, highlighted and rendered. */
+/** Reads a lesson file and its exercises: each step's prose rendered, its code highlighted. */
 async function prepareLesson(entry: SiteLesson): Promise<PreparedLesson> {
-  const lesson = await entry.load();
   const text = await Deno.readTextFile(repoUrl(entry.modulePath));
-  const source = extractLessonSource(text, entry.modulePath);
-  if (source.steps.length !== lesson.steps.length) {
-    throw new Error(
-      `lesson ${entry.number}: ${entry.modulePath} has ${source.steps.length} steps in its source ` +
-        `but ${lesson.steps.length} when loaded; keep the steps in the \`steps: [...]\` literal`,
-    );
-  }
-  const steps = await Promise.all(lesson.steps.map(async (step, i) => ({
+  const source = parseLessonSource(text, entry.modulePath);
+  const steps = await Promise.all(source.steps.map(async (step) => ({
     title: step.title,
     proseHtml: renderMarkdown(step.prose),
-    code: source.steps[i].code,
-    codeHtml: await highlight(source.steps[i].code),
+    code: step.code,
+    codeHtml: await highlight(step.code),
   })));
   let exercisesHtml: string | undefined;
   if (entry.exercisesPath) {
@@ -147,9 +138,9 @@ async function prepareLesson(entry: SiteLesson): Promise<PreparedLesson> {
   }
   return {
     entry,
-    lesson,
     steps,
-    preambleHtml: source.preamble ? await highlight(source.preamble) : "",
+    notebookFile: `${entry.modulePath.split("/").at(-2)}.ipynb`,
+    preambleHtml: source.prelude ? await highlight(source.prelude) : "",
     exercisesHtml,
   };
 }
@@ -194,6 +185,11 @@ function makeSite(data: SiteData, assets: AssetFiles, captured: Promise<void>): 
   const answer = async (path: string, segments: string[]): Promise<Response> => {
     const [top, ...rest] = segments;
     if (top === "static") return await fileResponse(staticDir, rest, path);
+    if (top === "notebooks" && rest.length === 1) {
+      const notebook = data.lessons.find((lesson) => lesson.notebookFile === rest[0]);
+      if (!notebook) return notFound(path);
+      return bytesResponse(await notebookBytes(notebook), rest[0]);
+    }
     if (top === "data") {
       // The lessons' data files, not the scripts that made them.
       if (rest.some((name) => name.endsWith(".ts"))) return notFound(path);
@@ -260,6 +256,20 @@ export function katexDir(): URL {
   return repoUrl("node_modules/katex/dist/");
 }
 
+/**
+ * A lesson's Jupyter notebook, the file `deno task notebook N` writes to `out/notebooks/` (its
+ * imports are relative to that folder of the repository).
+ */
+export async function notebookBytes(prepared: PreparedLesson): Promise<Uint8Array> {
+  const moduleUrl = repoUrl(prepared.entry.modulePath);
+  const notebook = lessonNotebook(
+    await Deno.readTextFile(moduleUrl),
+    moduleUrl,
+    fromFileUrl(repoUrl("out/notebooks/")),
+  );
+  return new TextEncoder().encode(JSON.stringify(notebook, null, 1) + "\n");
+}
+
 function directoryOf(path: string): string {
   return path.endsWith("/") ? path : path.slice(0, path.lastIndexOf("/") + 1);
 }
@@ -299,6 +309,7 @@ const CONTENT_TYPES: Record<string, string> = {
   css: "text/css; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   json: "application/json",
+  ipynb: "application/x-ipynb+json",
   svg: "image/svg+xml",
   png: "image/png",
   ico: "image/x-icon",

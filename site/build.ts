@@ -10,7 +10,7 @@
  * @module
  */
 import { copy } from "./copy.ts";
-import { createSite, katexDir, type SiteOptions } from "./app.ts";
+import { createSite, katexDir, notebookBytes, type SiteOptions } from "./app.ts";
 import { distDir, fromFileUrl, lessonDataDir, staticDir } from "./paths.ts";
 
 /** Options of {@link buildSite}. */
@@ -63,6 +63,9 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
     await write("/404.html", site.renderNotFound("this address", base));
     const sitePages = pages;
     for (const [path, bytes] of site.assets) await write(`/assets/${path}`, bytes);
+    for (const lesson of site.data.lessons) {
+      await write(`/notebooks/${lesson.notebookFile}`, await notebookBytes(lesson));
+    }
     files += await copy(staticDir, new URL("static/", outDir));
     files += await copy(
       katexDir(),
@@ -128,7 +131,7 @@ if (import.meta.main) {
     outDir: out ? new URL(out.endsWith("/") ? out : `${out}/`, `file://${Deno.cwd()}/`) : undefined,
     base: option("base"),
     refresh: args.includes("--refresh"),
-    lessons: args.includes("--fixtures") ? "fixtures" : "auto",
+    lessons: args.includes("--fixtures") ? "fixtures" : "registry",
     only: option("only")?.split(","),
     log: (line) => console.log(`build: ${line}`),
   });

@@ -68,7 +68,10 @@ export async function stopBundler(): Promise<void> {
   await esbuild.stop();
 }
 
-/** Makes each lesson's worker entry: import the lesson module, then serve run requests. */
+/**
+ * Makes each lesson's worker entry: serve run requests by importing the lesson module, which runs
+ * it (a dynamic import, so that the run's settings are in place before its first line).
+ */
 function lessonWorkerPlugin(lessons: SiteLesson[]): esbuild.Plugin {
   const workerRuntime = fromFileUrl(new URL("islands/worker.ts", import.meta.url));
   return {
@@ -84,9 +87,8 @@ function lessonWorkerPlugin(lessons: SiteLesson[]): esbuild.Plugin {
         const module = fromFileUrl(repoUrl(lesson.modulePath));
         return {
           contents: [
-            `import lesson from ${JSON.stringify(module)};`,
             `import { serveLesson } from ${JSON.stringify(workerRuntime)};`,
-            `serveLesson(lesson);`,
+            `serveLesson(() => import(${JSON.stringify(module)}));`,
           ].join("\n"),
           loader: "ts",
           resolveDir: fromFileUrl(repoRoot),

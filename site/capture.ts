@@ -5,7 +5,7 @@
  * everything that can change them, so rebuilding the site is fast.
  *
  * Run as a script, it captures one lesson and prints the result as JSON:
- * `deno run --allow-read=. site/capture.ts --source registry --slug 01-regression`.
+ * `deno run --allow-read=. site/capture.ts --source registry --slug regression`.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { type LessonListSource, loadLessonList, type SiteLesson } from "./lesson
 import { cacheDir, fromFileUrl, lessonDataDir, repoRoot, repoUrl } from "./paths.ts";
 
 /** Bump when the format of a capture changes, to drop old caches. */
-const CAPTURE_VERSION = 1;
+const CAPTURE_VERSION = 2;
 /** The seed of captured runs: the terminal runner's default, so the site matches the terminal. */
 export const CAPTURE_SEED = 0;
 /** The line prefix that marks the JSON result in the capture process's output. */
@@ -197,8 +197,7 @@ export async function captureInProcess(lesson: SiteLesson, key: string): Promise
   const started = performance.now();
   let error: string | undefined;
   try {
-    const module = await lesson.load();
-    await runLesson(module, {
+    await runLesson(repoUrl(lesson.modulePath), {
       quick: true,
       device: "cpu",
       seed: CAPTURE_SEED,
@@ -226,7 +225,7 @@ if (import.meta.main) {
     const at = args.indexOf(`--${name}`);
     return at >= 0 ? args[at + 1] : undefined;
   };
-  const source = (option("source") ?? "auto") as LessonListSource | "auto";
+  const source = (option("source") ?? "registry") as LessonListSource;
   const slug = option("slug");
   const { lessons } = await loadLessonList(source);
   const lesson = lessons.find((l) => l.slug === slug);

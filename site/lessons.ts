@@ -1,11 +1,12 @@
 /**
- * The list of lessons the site shows: the real ones from `lessons/registry.ts`, or the fixture
- * lessons of the tests while the registry does not exist yet.
+ * The list of lessons the site shows: the lesson folders of `lessons/` (read by
+ * `lessons/registry.ts`), or, for the site's tests, the fixture lessons in the same layout under
+ * `tests/fixtures/site_lessons/`.
  *
  * @module
  */
-import type { Lesson } from "../lessons/format.ts";
-import { fromFileUrl, repoRoot, repoUrl, toRepoPath } from "./paths.ts";
+import { discoverLessons } from "../lessons/registry.ts";
+import { fromFileUrl, repoUrl, toRepoPath } from "./paths.ts";
 
 /** One task of a lesson's exercises. */
 export interface SiteTask {
@@ -26,130 +27,50 @@ export interface SiteLesson {
   exercisesPath?: string;
   /** The exercise tasks, in order. */
   tasks: SiteTask[];
-  /** Imports the lesson module. */
-  load(): Promise<Lesson>;
 }
 
-/** Where the list came from. */
+/** Where the list comes from: the real lessons, or the fixture lessons of the site's tests. */
 export type LessonListSource = "registry" | "fixtures";
 
-/** The registry module of the real lessons. */
-export const REGISTRY_URL: URL = new URL("lessons/registry.ts", repoRoot);
-/** The fixture list used by the tests, and by the site until the registry exists. */
-export const FIXTURES_URL: URL = new URL("tests/fixtures/site_lessons.ts", repoRoot);
+/** The folder of the real lessons. */
+export const LESSONS_URL: URL = repoUrl("lessons/");
+/** The folder of the fixture lessons used by the site's tests. */
+export const FIXTURES_URL: URL = repoUrl("tests/fixtures/site_lessons/");
 
-/**
- * Loads the lesson list. With `source: "auto"` (the default) the registry is used when
- * `lessons/registry.ts` exists, else the fixture list.
- */
+/** Reads the lesson list: each `NN-slug/lesson.ts` with its exercises and tasks beside it. */
 export async function loadLessonList(
-  source: LessonListSource | "auto" = "auto",
+  source: LessonListSource = "registry",
 ): Promise<{ source: LessonListSource; lessons: SiteLesson[] }> {
-  let requested = source;
-  if (requested === "auto") {
-    // The registry once it lists a lesson; the fixtures until then.
-    const registry = (await exists(REGISTRY_URL))
-      ? findEntries(await import(REGISTRY_URL.href))
-      : [];
-    requested = registry && registry.length > 0 ? "registry" : "fixtures";
+  const root = source === "registry" ? LESSONS_URL : FIXTURES_URL;
+  const lessons: SiteLesson[] = [];
+  for (const entry of discoverLessons(root)) {
+    const folder = new URL(`${entry.folder}/`, root);
+    const exercises = new URL("exercises.ts", folder);
+    const tasksFile = new URL("tasks.ts", folder);
+    lessons.push({
+      number: entry.number,
+      slug: entry.slug,
+      title: entry.title,
+      description: entry.description,
+      modulePath: toRepoPath(entry.moduleUrl),
+      exercisesPath: (await exists(exercises)) ? toRepoPath(exercises) : undefined,
+      tasks: (await exists(tasksFile)) ? readTasks((await import(tasksFile.href)).default) : [],
+    });
   }
-  const url = requested === "registry" ? REGISTRY_URL : FIXTURES_URL;
-  const module = await import(url.href);
-  const entries = findEntries(module);
-  if (!entries) {
-    throw new Error(
-      `loadLessonList: ${toRepoPath(url)} exports no array of lessons ` +
-        "(expected `export const lessons = [...]` or a default-exported array)",
-    );
-  }
-  const lessons = await Promise.all(entries.map((entry) => normalizeEntry(entry, url)));
-  lessons.sort((a, b) => a.number - b.number);
-  return { source: requested, lessons };
-}
-
-/** Finds the array of lesson entries among a module's exports. */
-function findEntries(module: Record<string, unknown>): Record<string, unknown>[] | undefined {
-  for (const name of ["lessons", "registry", "default"]) {
-    if (Array.isArray(module[name])) return module[name] as Record<string, unknown>[];
-  }
-  for (const value of Object.values(module)) {
-    if (Array.isArray(value) && value.every((v) => typeof v?.load === "function")) return value;
-  }
-  return undefined;
-}
-
-/** Reads a registry entry, filling what it leaves out from the lesson module and its folder. */
-async function normalizeEntry(
-  entry: Record<string, unknown>,
-  listUrl: URL,
-): Promise<SiteLesson> {
-  const rawLoad = entry.load as (() => Promise<unknown>) | undefined;
-  if (typeof rawLoad !== "function") {
-    throw new Error(`loadLessonList: an entry of ${toRepoPath(listUrl)} has no load() function`);
-  }
-  const load = async (): Promise<Lesson> => {
-    const loaded = await rawLoad();
-    const lesson = (loaded as { default?: Lesson }).default ?? loaded;
-    return lesson as Lesson;
-  };
-  const number = Number(entry.number);
-  const slug = String(entry.slug ?? "");
-  let title = entry.title as string | undefined;
-  let description = entry.description as string | undefined;
-  if (title === undefined || description === undefined || !slug) {
-    const lesson = await load();
-    title ??= lesson.title;
-    description ??= lesson.description;
-  }
-  const folder = typeof entry.folder === "string" ? `lessons/${entry.folder}/` : undefined;
-  const modulePath = resolvePath(entry, ["module", "file", "path", "url"], listUrl) ??
-    `${folder ?? `lessons/${slug}/`}lesson.ts`;
-  let exercisesPath = resolvePath(entry, ["exercises", "exercisesFile", "exercisesPath"], listUrl);
-  let tasks = readTasks(entry.tasks);
-  if (folder) {
-    // The registry's layout: `exercises.ts` and `tasks.ts` beside `lesson.ts`.
-    if (!exercisesPath && (await exists(repoUrl(`${folder}exercises.ts`)))) {
-      exercisesPath = `${folder}exercises.ts`;
-    }
-    if (tasks.length === 0 && (await exists(repoUrl(`${folder}tasks.ts`)))) {
-      tasks = readTasks((await import(repoUrl(`${folder}tasks.ts`).href)).default);
-    }
-  }
-  return {
-    number,
-    slug: slug || (await load()).slug,
-    title: title ?? `Lesson ${number}`,
-    description: description ?? "",
-    modulePath,
-    exercisesPath,
-    tasks,
-    load,
-  };
-}
-
-/** The first of `keys` that holds a URL or path, as a path relative to the repository root. */
-function resolvePath(
-  entry: Record<string, unknown>,
-  keys: string[],
-  base: URL,
-): string | undefined {
-  for (const key of keys) {
-    const value = entry[key];
-    if (value instanceof URL) return toRepoPath(value);
-    if (typeof value === "string" && /\.(ts|js)$/.test(value)) {
-      return toRepoPath(new URL(value, value.startsWith("lessons/") ? repoRoot : base));
-    }
-  }
-  return undefined;
+  return { source, lessons };
 }
 
 /** Reads a task list, whatever the names of its fields. */
 function readTasks(value: unknown): SiteTask[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((task) => ({
+  const list = Array.isArray(value)
+    ? value
+    : Array.isArray((value as { tasks?: unknown })?.tasks)
+    ? (value as { tasks: unknown[] }).tasks
+    : [];
+  return list.map((task) => ({
     id: String(task.id ?? ""),
     title: String(task.title ?? task.name ?? ""),
-    hint: String(task.hint ?? ""),
+    hint: String(Array.isArray(task.hint) ? task.hint[0] : task.hint ?? task.hints?.[0] ?? ""),
   }));
 }
 

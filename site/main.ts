@@ -24,7 +24,7 @@ const started = performance.now();
 const site = await createSite({
   capture: "background",
   refresh: args.includes("--refresh"),
-  lessons: args.includes("--fixtures") ? "fixtures" : "auto",
+  lessons: args.includes("--fixtures") ? "fixtures" : "registry",
   log: (line) => console.log(`site: ${line}`),
 });
 

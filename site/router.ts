@@ -9,7 +9,6 @@ import type { VNode } from "preact";
 import type { ApiDocs } from "./apidoc.ts";
 import type { Capture } from "./capture.ts";
 import type { LessonListSource, SiteLesson } from "./lessons.ts";
-import type { Lesson } from "../lessons/format.ts";
 import type { ReadmeInfo } from "./readme.ts";
 
 /** A step of a lesson, ready to render. */
@@ -26,9 +25,10 @@ export interface PreparedStep {
 /** A lesson with everything its pages show, except the captured outputs. */
 export interface PreparedLesson {
   entry: SiteLesson;
-  lesson: Lesson;
   steps: PreparedStep[];
-  /** The lesson file's imports and helpers, highlighted ("" when there are none). */
+  /** The name of the lesson's notebook under `notebooks/` (`01-regression.ipynb`). */
+  notebookFile: string;
+  /** The lesson file's code before its first step (imports, `lesson(...)`), highlighted. */
   preambleHtml: string;
   /** The whole exercises file, highlighted, when the lesson has one. */
   exercisesHtml?: string;

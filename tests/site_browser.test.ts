@@ -1,9 +1,11 @@
 /**
- * The site in a real browser: Debian's Chromium driven by playwright-core. The static build is
- * served from a sub-path (`/course/`) to prove its links are relative; the home page and a lesson
- * page are opened, the lesson is run live in the browser on WebGPU (SwiftShader) and, in a
- * browser without WebGPU, on the CPU; stop, re-run and a failing step are exercised through the
- * fixture lessons. Screenshots go to `out/screenshots/`. No page may log a console error.
+ * The site in a real browser: Debian's Chromium driven by playwright-core. The static build of
+ * every lesson is served from a sub-path (`/course/`) to prove its links are relative; the home
+ * page and every lesson page are opened (each at a phone's width too, where no plot may overflow
+ * and a table wider than the screen must scroll with a visible cue), the first lesson is run live
+ * in the browser on WebGPU (SwiftShader) and, in a browser without WebGPU, on the CPU; stop,
+ * re-run and a failing step are exercised through the fixture lessons. Screenshots go to
+ * `out/screenshots/`. No page may log a console error.
  *
  * Skipped, with the reason printed, when `/usr/bin/chromium` is not installed.
  *
@@ -14,6 +16,7 @@ import type { Browser, BrowserType, Page } from "playwright-core";
 import { checkRequestPath, contentType, createSite, resolveInside } from "../site/app.ts";
 import { buildSite } from "../site/build.ts";
 import { loadLessonList } from "../site/lessons.ts";
+import { parseLessonSource } from "../lessons/source.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = new URL("../out/screenshots/", import.meta.url);
@@ -152,20 +155,21 @@ async function assertLiveOutputs(page: Page, steps: number): Promise<void> {
 
 function defineBrowserTests(): void {
   const prefix = "/course/";
-  let setup: Promise<{ url: string; steps: number; firstSlug: string; fixturesUrl: string }>;
+  let setup: Promise<{
+    url: string;
+    steps: number;
+    firstSlug: string;
+    slugs: string[];
+    fixturesUrl: string;
+  }>;
   let closers: (() => Promise<void>)[] = [];
 
-  /** Builds the static site (first lesson only, from a sub-path) and a fixture server. */
+  /** Builds the static site (every lesson, served from a sub-path) and a fixture server. */
   function prepare() {
     setup ??= (async () => {
-      const list = await loadLessonList("auto");
+      const list = await loadLessonList("registry");
       const first = list.lessons[0];
-      const result = await buildSite({
-        outDir: BUILD_DIR,
-        base: prefix,
-        lessons: list.source,
-        only: list.source === "registry" ? [first.slug] : undefined,
-      });
+      const result = await buildSite({ outDir: BUILD_DIR, base: prefix, lessons: "registry" });
       assert.deepEqual(result.failed, [], "the build's captures failed");
       const staticServer = serveStatic(BUILD_DIR, prefix);
       const fixtures = await createSite({ lessons: "fixtures", capture: "wait" });
@@ -178,11 +182,14 @@ function defineBrowserTests(): void {
         () => fixtureServer.shutdown(),
         () => fixtures.close(),
       ];
-      const lesson = await first.load();
+      const source = parseLessonSource(
+        await Deno.readTextFile(new URL(`../${first.modulePath}`, import.meta.url)),
+      );
       return {
         url: `http://127.0.0.1:${staticServer.addr.port}${prefix}`,
-        steps: lesson.steps.length,
+        steps: source.steps.length,
         firstSlug: first.slug,
+        slugs: list.lessons.map((lesson) => lesson.slug),
         fixturesUrl: `http://127.0.0.1:${fixtureServer.addr.port}/`,
       };
     })();
@@ -241,6 +248,56 @@ function defineBrowserTests(): void {
       await screenshot(phone.page, "lesson-phone.png", false);
       await phone.close();
       assert.deepEqual([...errors, ...phone.errors], []);
+    },
+  );
+
+  Deno.test(
+    "every lesson page at a phone's width: plots fit, wide tables scroll with a cue",
+    options,
+    async () => {
+      const { url, slugs } = await prepare();
+      const browser = await browserWithWebGpu();
+      const errors: string[] = [];
+      for (const slug of slugs) {
+        const phone = await open(browser, `${url}lessons/${slug}/`, { width: 390, height: 844 });
+        const report = await phone.page.evaluate(() => {
+          const width = globalThis.innerWidth;
+          const plots = [...document.querySelectorAll(".out-plot svg")].map((svg) => {
+            const box = svg.getBoundingClientRect();
+            const frame = (svg.closest(".output-body") ?? document.body).getBoundingClientRect();
+            const title = svg.closest("figure")?.querySelector("figcaption")?.textContent ?? "";
+            return { title, left: box.left - frame.left, right: box.right - frame.right };
+          });
+          const tables = [...document.querySelectorAll(".table-scroll")].map((scroller) => ({
+            wide: scroller.scrollWidth > scroller.clientWidth + 1,
+            scrolls: getComputedStyle(scroller).overflowX === "auto",
+            cue: getComputedStyle(scroller).backgroundImage.includes("gradient"),
+          }));
+          return {
+            overflow: document.documentElement.scrollWidth - width,
+            plots,
+            tables,
+          };
+        });
+        assert.ok(
+          report.overflow <= 1,
+          `lesson ${slug}: the page is ${report.overflow}px wider than a phone's screen`,
+        );
+        for (const plot of report.plots) {
+          assert.ok(
+            plot.left >= -1 && plot.right <= 1,
+            `lesson ${slug}: the plot "${plot.title}" overflows its output box by ` +
+              `${Math.max(-plot.left, plot.right).toFixed(0)}px`,
+          );
+        }
+        for (const table of report.tables.filter((t) => t.wide)) {
+          assert.ok(table.scrolls && table.cue, `lesson ${slug}: a wide table without a cue`);
+        }
+        await screenshot(phone.page, `phone-${slug}.png`);
+        await phone.close();
+        errors.push(...phone.errors);
+      }
+      assert.deepEqual(errors, []);
     },
   );
 

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createSite, type Site } from "../site/app.ts";
-import { extractLessonSource } from "../site/source.ts";
+import { parseLessonSource } from "../lessons/source.ts";
 
 let shared: Promise<Site> | undefined;
 
@@ -75,8 +75,10 @@ Deno.test("a lesson page shows each step's source exactly as written", options, 
   const html = await (await site.handler(new Request("http://localhost/lessons/fixture-line/")))
     .text();
   const text = textOf(html);
-  const file = await Deno.readTextFile(new URL("./fixtures/site_lesson.ts", import.meta.url));
-  const { steps } = extractLessonSource(file);
+  const file = await Deno.readTextFile(
+    new URL("./fixtures/site_lessons/01-fixture-line/lesson.ts", import.meta.url),
+  );
+  const { steps } = parseLessonSource(file);
   assert.equal(steps.length, 4);
   for (const [i, step] of steps.entries()) {
     for (const line of step.code.split("\n").filter((l) => l.trim() !== "")) {
@@ -85,7 +87,15 @@ Deno.test("a lesson page shows each step's source exactly as written", options, 
   }
   // Comments and types are kept, not a transpiled Function.toString().
   assert.ok(text.includes("// Quick mode uses fewer points, so tests stay fast."));
-  assert.ok(text.includes("const count: number = ctx.quick ? 40 : 200;"));
+  assert.ok(text.includes("const count: number = quick ? 40 : 200;"));
+  // The notebook of the lesson is linked.
+  assert.ok(html.includes('href="../../notebooks/01-fixture-line.ipynb"'), "no notebook link");
+  const notebook = await site.handler(
+    new Request("http://localhost/notebooks/01-fixture-line.ipynb"),
+  );
+  assert.equal(notebook.status, 200);
+  const cells = (await notebook.json()).cells as { cell_type: string; source: string }[];
+  assert.equal(cells.filter((cell) => cell.cell_type === "code").length, steps.length + 1);
   assert.ok(html.includes('class="shiki'), "code is not highlighted");
 });
 

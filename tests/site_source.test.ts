@@ -10,93 +10,116 @@ import { LiveFold } from "../site/components/fold.ts";
 import { parseReadme } from "../site/readme.ts";
 import { checkRequestPath } from "../site/app.ts";
 import { npmToBare } from "../site/bundle.ts";
-import { dedent, extractLessonSource } from "../site/source.ts";
-import fixtureLesson from "./fixtures/site_lesson.ts";
+import { dedent, md } from "../lessons/format.ts";
+import { parseLessonSource } from "../lessons/source.ts";
 
-const lessonText = `import { defineLesson } from "../format.ts";
+const fixtureLesson = new URL("./fixtures/site_lessons/01-fixture-line/lesson.ts", import.meta.url);
+
+const lessonText = `/**
+ * Lesson nine.
+ */
+import { lesson, md } from "../format.ts";
+
+const { step, show, seed } = await lesson(import.meta, {
+  number: 9,
+  title: "Nine",
+  description: "d, " +
+    "on two lines",
+});
 
 /** A helper the steps use. */
 function double(x: number): number {
   return x * 2;
 }
 
-const third = {
-  title: "Third",
-  prose: "",
-  run: (out) => out.text("three"),
-};
+step("First", md\`
+  Prose with $\\frac{a}{b}$ and \\\`code\\\`.
+\`);
+// A comment stays.
+const value: number = double(seed);
 
-export default defineLesson({
-  number: 9,
-  slug: "nine",
-  title: "Nine",
-  description: "d",
-  steps: [
-    {
-      title: "First",
-      prose: "p",
-      run: async (out, ctx) => {
-        // A comment stays.
-        const value: number = double(ctx.seed);
+show.value("value", value);
+const text = \`a template
+step("not a marker", "inside a template")\`;
+function inner() {
+  // step("not a marker either")
+}
 
-        out.value("value", value);
-      },
-    },
-    {
-      title: "Second",
-      prose: "p",
-      async run(out) {
-        out.text("method syntax");
-      },
-    },
-    third,
-  ],
-});
+step(
+  "Second",
+  "p",
+);
+show.text("step(\\"in a string\\")");
+
+step("Third");
+show.text("three");
 `;
 
-Deno.test("step code is read from the source with comments, types and blank lines", () => {
-  const source = extractLessonSource(lessonText, "nine.ts");
+Deno.test("steps are the code between step() markers, as written", () => {
+  const source = parseLessonSource(lessonText, "nine.ts");
+  assert.equal(source.number, 9);
+  assert.equal(source.title, "Nine");
+  assert.equal(source.description, "d, on two lines");
+  assert.equal(source.header, "/**\n * Lesson nine.\n */");
   assert.deepEqual(source.steps.map((s) => s.title), ["First", "Second", "Third"]);
+  assert.deepEqual(source.steps.map((s) => s.line), [18, 31, 37]);
+  assert.equal(source.steps[0].prose, "Prose with $\\frac{a}{b}$ and `code`.");
   assert.equal(
     source.steps[0].code,
     [
       "// A comment stays.",
-      "const value: number = double(ctx.seed);",
+      "const value: number = double(seed);",
       "",
-      'out.value("value", value);',
+      'show.value("value", value);',
+      "const text = `a template",
+      'step("not a marker", "inside a template")`;',
+      "function inner() {",
+      '  // step("not a marker either")',
+      "}",
     ].join("\n"),
   );
-  assert.equal(source.steps[1].code, 'out.text("method syntax");');
-  assert.equal(source.steps[2].code, 'out.text("three")');
-  assert.ok(source.preamble.startsWith('import { defineLesson } from "../format.ts";'));
-  assert.ok(source.preamble.includes("function double(x: number): number {"));
+  assert.equal(source.steps[1].prose, "p");
+  assert.equal(source.steps[1].code, 'show.text("step(\\"in a string\\")");');
+  assert.equal(source.steps[2].code, 'show.text("three");');
+  assert.ok(source.prelude.startsWith('import { lesson, md } from "../format.ts";'));
+  assert.ok(source.prelude.includes("await lesson(import.meta"));
+  // Code between the lesson() call and the first marker belongs to the file's top part.
+  assert.ok(source.prelude.includes("function double(x: number): number {"));
 });
 
-Deno.test("a step whose run is not written in place gets an error that says so", () => {
-  const text = `import { defineLesson } from "../format.ts";
-import { runFirst } from "./elsewhere.ts";
-export default defineLesson({ number: 1, slug: "a", title: "A", description: "",
-  steps: [{ title: "Imported", prose: "", run: runFirst }] });`;
+Deno.test("a marker whose title or prose is not a literal gets an error that says so", () => {
+  const head = 'import { lesson } from "../format.ts";\n' +
+    'const { step } = await lesson(import.meta, { number: 1, title: "A", description: "" });\n';
   assert.throws(
-    () => extractLessonSource(text, "a.ts"),
-    /step 0 \("Imported"\) in a\.ts has no `run` function written in place/,
+    () => parseLessonSource(head + "step(title);\n", "a.ts"),
+    /a\.ts:3: the title and prose of a step must be literals/,
   );
-  assert.throws(() => extractLessonSource("export const x = 1;", "b.ts"), /b\.ts has no/);
+  assert.throws(
+    () => parseLessonSource(head + 'step("T", md`x ${y}`);\n', "a.ts"),
+    /must be literals/,
+  );
+  assert.throws(() => parseLessonSource("export const x = 1;", "b.ts"), /b\.ts: no lesson\(/);
 });
 
-Deno.test("dedent removes common indentation and blank edges only", () => {
+Deno.test("md keeps backslashes, removes the common indentation and unescapes backticks", () => {
+  assert.equal(
+    md`
+    $\frac{1}{2}$ and \`x\`
+      indented
+  `,
+    "$\\frac{1}{2}$ and `x`\n  indented",
+  );
   assert.equal(dedent("\n    a\n      b\n\n    c\n  "), "a\n  b\n\nc");
   assert.equal(dedent(""), "");
 });
 
 Deno.test("the live fold ends with the same blocks as foldEvents", async () => {
   const events: OutputEvent[] = [];
-  await runLesson(fixtureLesson, {
-    quick: true,
-    device: "cpu",
-    seed: 0,
-    dataUrl: (name) => new URL(name, "file:///"),
-  }, (event) => events.push(event));
+  await runLesson(
+    fixtureLesson,
+    { quick: true, device: "cpu", seed: 0 },
+    (event) => events.push(event),
+  );
   const live = new LiveFold();
   let sawLiveBar = false;
   for (const event of events) {

@@ -119,7 +119,14 @@ export function plotSvg(plot: PlotEvent, options: PlotSvgOptions = {}): string {
   const points = plotPoints(plot);
   const mark = plot.points
     ? Plot.dot(points, { x: "x", y: "y", fill: "series", r: 2 })
-    : Plot.line(points, { x: "x", y: "y", stroke: "series", strokeWidth: 1.5, sort: "x" });
+    : Plot.line(points, {
+      x: "x",
+      y: "y",
+      z: "series",
+      stroke: "series",
+      strokeWidth: 1.5,
+      sort: "x",
+    });
   const chart = Plot.plot({
     document,
     width,

@@ -33,7 +33,7 @@ export function plotSvg(block: PlotBlock, document: PlotDocument): string {
   const radius = rows.length > 200 ? 1.6 : 2.5;
   const line = block.points
     ? Plot.dot(rows, { x: "x", y: "y", fill: "series", r: radius })
-    : Plot.line(rows, { x: "x", y: "y", stroke: "series", strokeWidth: 2 });
+    : Plot.line(rows, { x: "x", y: "y", z: "series", stroke: "series", strokeWidth: 2 });
   const marks: Plot.Markish[] = [Plot.frame({ stroke: "#d4d4d8" }), line];
   if (!block.points && rows.length > 0) {
     // A dot on the last point of each series: where a growing curve has got to.

@@ -101,7 +101,9 @@ export class LiveBoard {
   }
 
   private noteFor(index: number, reached: number): string {
-    const device = this.deviceNote ? ` · ${this.deviceNote}` : "";
+    // Each block names the device only; the status line above the lesson says why it was chosen.
+    const name = this.deviceNote.split(" (")[0];
+    const device = name ? ` · ${/^cpu$/i.test(name) ? "CPU" : "WebGPU"}` : "";
     if (index < reached || (index === reached && this.state === "done")) return `live${device}`;
     if (index === reached) {
       if (this.state === "running") return `live${device} · running`;

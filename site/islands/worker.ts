@@ -1,13 +1,14 @@
 /**
  * The Web Worker that runs a lesson in the browser for the live runner. The site bundles one
- * worker per lesson (`assets/workers/<slug>.js`): a tiny entry that imports the lesson module and
- * calls {@link serveLesson}. The worker picks WebGPU when the browser gives an adapter (else the
- * CPU), runs the lesson with the same `runLesson` as the terminal and the build, and streams its
- * output events to the page.
+ * worker per lesson (`assets/workers/<slug>.js`): a tiny entry that calls {@link serveLesson}
+ * with a function importing the lesson module. On the page's request the worker picks WebGPU
+ * when the browser gives an adapter (else the CPU), says how the next `lesson()` call runs
+ * (`expectRun`), imports the lesson (which runs it, as in the terminal and the build), and
+ * streams its output events to the page. Stopping a run ends the worker.
  *
  * @module
  */
-import { type Lesson, type OutputEvent, runLesson } from "../../lessons/format.ts";
+import { expectRun, type OutputEvent } from "../../lessons/format.ts";
 
 /** What the page asks the worker to do. */
 export interface RunRequest {
@@ -35,16 +36,19 @@ interface WorkerScope {
 /** Events are sent in batches, at most every this many milliseconds. */
 const FLUSH_MS = 30;
 
-/** Answers the page's run request by running `lesson`. Call once, from the worker's entry. */
-export function serveLesson(lesson: Lesson): void {
+/**
+ * Answers the page's run request by importing the lesson module with `load`, which runs it.
+ * Call once, from the worker's entry. A worker runs one lesson once.
+ */
+export function serveLesson(load: () => Promise<unknown>): void {
   const scope = globalThis as unknown as WorkerScope;
   scope.onmessage = (message) => {
-    runInWorker(lesson, message.data, (reply) => scope.postMessage(reply));
+    runInWorker(load, message.data, (reply) => scope.postMessage(reply));
   };
 }
 
 async function runInWorker(
-  lesson: Lesson,
+  load: () => Promise<unknown>,
   request: RunRequest,
   post: (message: WorkerMessage) => void,
 ): Promise<void> {
@@ -66,12 +70,17 @@ async function runInWorker(
   try {
     const { device, note } = await chooseDevice(request.device);
     post({ type: "device", device, note });
-    await runLesson(lesson, {
+    const run = expectRun({
       quick: request.quick,
       device,
       seed: request.seed,
       dataUrl: (name: string) => new URL(name, request.dataBase),
     }, emit);
+    try {
+      await load();
+    } finally {
+      run.done();
+    }
     if (timer !== undefined) clearTimeout(timer);
     flush();
     post({ type: "done", ms: Math.round(performance.now() - started) });
@@ -94,5 +103,23 @@ async function chooseDevice(
   if (preference === "cpu") return { device: "cpu", note: "CPU (chosen)" };
   const { pickDevice } = await import("../../mod.ts");
   const { device, reason } = await pickDevice(preference);
-  return { device, note: device === "webgpu" ? reason : `CPU (${reason})` };
+  const said = inBrowserWords(reason);
+  return { device, note: device === "webgpu" ? said : `CPU (${said})` };
+}
+
+/**
+ * The device's reason in the words of the page: the library names the terminal's flag
+ * (`--device webgpu forces it`); here the page's device menu does that.
+ */
+export function inBrowserWords(reason: string): string {
+  return reason
+    .replace(
+      /--device (\w+) forces it/,
+      (_, device: string) =>
+        `choose ${device === "webgpu" ? "WebGPU" : device} in the Device menu to force it`,
+    )
+    .replace(
+      /--device (\w+)/g,
+      (_, device: string) => `the Device menu's ${device === "webgpu" ? "WebGPU" : device} choice`,
+    );
 }

@@ -62,19 +62,19 @@ export default function Home({ site, base }: PageProps<SiteData>) {
         {site.listSource === "fixtures"
           ? (
             <p class="note">
-              The lessons are not in place yet; these are the test fixtures that stand in for them.
+              These are the fixture lessons of the site's tests.
             </p>
           )
           : null}
         <ol class="lesson-list">
-          {site.lessons.map(({ entry, lesson }) => (
+          {site.lessons.map(({ entry, steps }) => (
             <li key={entry.slug}>
               <a class="lesson-card" href={`${base}lessons/${entry.slug}/`}>
                 <span class="lesson-number">Lesson {entry.number}</span>
                 <span class="lesson-title">{entry.title}</span>
                 <span class="lesson-description">{entry.description}</span>
                 <span class="lesson-meta">
-                  {lesson.steps.length} steps
+                  {steps.length} steps
                   {entry.tasks.length > 0 ? ` · ${entry.tasks.length} exercises` : ""}
                 </span>
               </a>

@@ -80,7 +80,11 @@ export default function LessonPage({ data, site, base }: PageProps<LessonPageDat
           <p class="lede">{entry.description}</p>
           <p class="lesson-links">
             In the terminal: <code>deno task lesson {entry.number}</code> · Source:{" "}
-            <code>{entry.modulePath}</code>
+            <code>{entry.modulePath}</code> · Jupyter:{" "}
+            <a href={`${base}notebooks/${prepared.notebookFile}`} download>
+              {prepared.notebookFile}
+            </a>{" "}
+            (for <code>out/notebooks/</code>, or <code>deno task notebook {entry.number}</code>)
             {entry.tasks.length > 0
               ? (
                 <>
@@ -116,7 +120,7 @@ export default function LessonPage({ data, site, base }: PageProps<LessonPageDat
         {prepared.preambleHtml
           ? (
             <details class="preamble">
-              <summary>Imports and helpers at the top of the lesson file</summary>
+              <summary>The top of the lesson file: imports and the lesson() call</summary>
               <CodeBlock html={prepared.preambleHtml} caption={entry.modulePath} />
             </details>
           )
