@@ -243,9 +243,15 @@ export class WasmKernels {
 
   /** The op code of an op of the table, or undefined when the wasm kernels lack it. */
   opCode(kind: "unary" | "binary" | "reduce", op: string): number | undefined {
-    const global = this.exports[`${kind}_${op}`];
-    return global instanceof WebAssembly.Global ? global.value as number : undefined;
+    const name = `${kind}_${op}`;
+    if (!this.#opCodes.has(name)) {
+      const global = this.exports[name];
+      this.#opCodes.set(name, global instanceof WebAssembly.Global ? global.value : undefined);
+    }
+    return this.#opCodes.get(name);
   }
+  /** Op codes looked up so far, by export name. */
+  #opCodes = new Map<string, number | undefined>();
 
   /**
    * `out[i] = op(x[i])` for an op of the op table, with its parameters. Returns false (doing

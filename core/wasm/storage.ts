@@ -117,7 +117,7 @@ export function wasmFor(...dtypes: DType[]): WasmKernels | null {
 /** Bytes of wasm storage allocated since reading values last let the event loop run. */
 export const allocation = { sinceYield: 0 };
 /** Past this, an asynchronous read lets the event loop run once (see {@link readAsync}). */
-const YIELD_AFTER_BYTES = 16 * 2 ** 20;
+const YIELD_AFTER_BYTES = 64 * 2 ** 20;
 
 /** New wasm storage of `length` values (contents undefined). */
 export function allocate(kernels: WasmKernels, length: number, dtype: "float32" | "int32") {
