@@ -8,6 +8,7 @@
  */
 import { lesson, md } from "../format.ts";
 import {
+  cat,
   data,
   exportOnnx,
   F,
@@ -307,31 +308,34 @@ const makeStudent = () =>
     new nn.Linear(8 * 7 * 7, 10),
   ).to(device);
 
+// The teacher's logits for every training image, computed once, 250 images at a time.
+teacher.eval();
+const teacherParts: Tensor[] = [];
+for (let start = 0; start < trainImages.shape[0]; start += 250) {
+  using _ = noGrad();
+  const count = Math.min(250, trainImages.shape[0] - start);
+  teacherParts.push(teacher.forward(trainImages.narrow(0, start, count)));
+}
+const teacherLogits = cat(teacherParts, 0);
+
 /** Trains a fresh student, with the teacher's soft targets when `distill` is true. */
 async function trainStudent(name: string, distill: boolean): Promise<nn.Sequential> {
   manualSeed(seed + 2);
   const student = makeStudent();
   const optimizer = new optim.Adam(student.parameters(), { lr: 1e-2 });
-  const loader = new data.DataLoader(new data.TensorDataset(trainImages, trainLabels), {
-    batchSize,
-    shuffle: true,
-  });
-  teacher.eval();
+  // Each batch brings its images, their labels and the teacher's logits for them.
+  const dataset = new data.TensorDataset(trainImages, trainLabels, teacherLogits);
+  const loader = new data.DataLoader(dataset, { batchSize, shuffle: true });
   for (const epoch of show.range(quick ? 2 : 4, `${name}: epochs`)) {
     const batches = show.progress(loader, `${name}: epoch ${epoch + 1}`);
-    for (const [X, y] of batches) {
+    for (const [X, y, teacherOut] of batches) {
       optimizer.zeroGrad();
       const logits = student.forward(X);
       let loss = F.crossEntropy(logits, y);
       if (distill) {
-        let teacherLogits: Tensor;
-        {
-          using _ = noGrad();
-          teacherLogits = teacher.forward(X);
-        }
         const soft = F.klDiv(
           F.logSoftmax(logits.div(temperature), 1),
-          F.softmax(teacherLogits.div(temperature), 1),
+          F.softmax(teacherOut.div(temperature), 1),
           { reduction: "batchmean" },
         ).mul(temperature * temperature);
         loss = soft.mul(alpha).add(loss.mul(1 - alpha));
