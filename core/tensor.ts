@@ -549,10 +549,12 @@ export class Tensor {
 
   /** The same values in a new shape (one size may be -1, inferred). Shares storage. */
   reshape(shape: Shape): Tensor {
+    checkShapeArray("reshape", arguments);
     return sh.reshape(this, shape);
   }
   /** Same as {@link reshape} (tensors here are always contiguous). */
   view(shape: Shape): Tensor {
+    checkShapeArray("view", arguments);
     return sh.reshape(this, shape);
   }
   /** Merges dimensions `startDim..endDim` into one. */
@@ -580,11 +582,25 @@ export class Tensor {
   }
   /** Reorders the dimensions. */
   permute(dims: number[]): Tensor {
+    checkShapeArray("permute", arguments);
     return sh.permute(this, dims);
   }
   /** Repeats size-1 dimensions to a larger shape (-1 keeps a size). */
   expand(shape: Shape): Tensor {
+    checkShapeArray("expand", arguments);
     return sh.expand(this, shape);
+  }
+
+  /**
+   * Tensors are not iterable here (PyTorch's are, by rows): the error says what to write,
+   * for `const [values, indices] = x.max(1)` (PyTorch's torch.max) and `for (const row of x)`.
+   */
+  [Symbol.iterator](): Iterator<number> {
+    throw new TypeError(
+      `Tensor: a tensor of shape ${fmtShape(this.shape)} cannot be iterated or destructured. ` +
+        `x.max(dim) gives only the values (PyTorch's torch.max also gives indices: use ` +
+        `x.argmax(dim)); to loop over values read them first: for (const v of await x.data())`,
+    );
   }
   /** `length` entries of `dim` starting at `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
@@ -626,6 +642,53 @@ function releasedMessage(shape: readonly number[], by: "dispose" | "backward" | 
   }
   return `${what} was disposed and is unusable`;
 }
+
+/** PyTorch's `x.view(2, 3)`: here the shape (or order of dims) is one array, `x.view([2, 3])`. */
+function checkShapeArray(op: string, args: IArguments): void {
+  if (Array.isArray(args[0]) && args.length === 1) return;
+  const given = Array.from(args);
+  if (given.every((a) => typeof a === "number")) {
+    throw new TypeError(
+      `${op}: the ${op === "permute" ? "order of dimensions" : "shape"} is one array: ` +
+        `x.${op}([${given.join(", ")}]) (PyTorch's x.${op}(${given.join(", ")}))`,
+    );
+  }
+  throw new TypeError(
+    `${op}: expected one array of sizes, e.g. x.${op}([2, 3]), got ` +
+      given.map((a) => (Array.isArray(a) ? "an array" : typeof a)).join(", "),
+  );
+}
+
+/**
+ * PyTorch's snake_case names, each pointing to its name here: without a type checker a student
+ * who types `optimizer.zero_grad()` learns the name instead of reading "is not a function".
+ */
+export function sayWhereNamesWent(target: object, kind: string, names: Record<string, string>) {
+  for (const [name, instead] of Object.entries(names)) {
+    Object.defineProperty(target, name, {
+      enumerable: false,
+      get() {
+        throw new TypeError(
+          `${kind}.${name}: the names here are PyTorch's in camelCase: use ${instead}`,
+        );
+      },
+    });
+  }
+}
+
+sayWhereNamesWent(Tensor.prototype, "Tensor", {
+  requires_grad: "t.requiresGrad",
+  requires_grad_: "t.requiresGrad_()",
+  retain_grad: "t.retainGrad()",
+  zero_grad: "t.zeroGrad()",
+  log_softmax: "t.logSoftmax(dim)",
+  index_select: "t.indexSelect(dim, index)",
+  leaky_relu: "t.leakyRelu(slope)",
+  is_leaf: "t.isLeaf",
+  numpy: "await t.data() (a typed array) or await t.toArray() (nested arrays)",
+  tolist: "await t.toArray()",
+  dim: "t.ndim",
+});
 
 /** Turns a flat array into nested arrays of the given shape. */
 function nest(values: ArrayLike<number>, shape: readonly number[]): NestedArray {

@@ -1065,6 +1065,72 @@ export const BAD_INPUTS: BadInput[] = [
     expect: ['"devise"', 'did you mean "device"'],
     run: (c) => c.t([1]).to(untyped({ devise: "cpu" })),
   },
+  {
+    name: "x.view(2, 3)",
+    op: "view",
+    expect: ["the shape is one array", "x.view([2, 3])"],
+    silent: "wrong",
+    run: (c) => untyped(c.randn([6])).view(2, 3),
+  },
+  {
+    name: "x.reshape(-1)",
+    op: "reshape",
+    expect: ["x.reshape([-1])"],
+    run: (c) => untyped(c.randn([2, 3])).reshape(-1),
+  },
+  {
+    name: "x.permute(1, 0)",
+    op: "permute",
+    expect: ["order of dimensions is one array", "x.permute([1, 0])"],
+    run: (c) => untyped(c.randn([2, 3])).permute(1, 0),
+  },
+  {
+    name: "const [values, indices] = x.max(1)",
+    op: "Tensor",
+    expect: ["cannot be iterated or destructured", "x.argmax(dim)"],
+    run: (c) => {
+      const [values, indices] = untyped(c.randn([2, 3]).max(1));
+      return [values, indices];
+    },
+  },
+  {
+    name: "for (const row of x)",
+    op: "Tensor",
+    expect: ["cannot be iterated", "await x.data()"],
+    run: (c) => {
+      for (const row of untyped(c.randn([2]))) return row;
+    },
+  },
+  {
+    name: "optimizer.zero_grad()",
+    op: "Optimizer.zero_grad",
+    expect: ["camelCase", "optimizer.zeroGrad()"],
+    run: (c) => untyped(new optim.SGD([c.param([2])], { lr: 0.1 })).zero_grad(),
+  },
+  {
+    name: "model.state_dict()",
+    op: "Module.state_dict",
+    expect: ["model.stateDict()"],
+    run: () => untyped(model()).state_dict(),
+  },
+  {
+    name: "model.cuda()",
+    op: "Module.cuda",
+    expect: ['model.to("webgpu")'],
+    run: () => untyped(model()).cuda(),
+  },
+  {
+    name: "x.numpy()",
+    op: "Tensor.numpy",
+    expect: ["await t.data()", "await t.toArray()"],
+    run: (c) => untyped(c.t([1])).numpy(),
+  },
+  {
+    name: "x.requires_grad_()",
+    op: "Tensor.requires_grad_",
+    expect: ["t.requiresGrad_()"],
+    run: (c) => untyped(c.t([1])).requires_grad_(),
+  },
   // ---- autograd: in-place changes --------------------------------------------------------------
   {
     name: "loss, then optimizer.step(), then loss.backward()",

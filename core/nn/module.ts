@@ -43,7 +43,7 @@ import { isGradEnabled, markInternal, withNoGrad } from "../autograd.ts";
 import { checkDType, type Device, type DType, isFloat } from "../dtype.ts";
 import { checkOptions } from "../options.ts";
 import { fmtShape } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { sayWhereNamesWent, Tensor } from "../tensor.ts";
 
 /** Tensors marked as parameters by {@link Parameter}. */
 const parameterTensors = new WeakSet<Tensor>();
@@ -587,3 +587,11 @@ export class Sequential extends Module {
     return x;
   }
 }
+
+sayWhereNamesWent(Module.prototype, "Module", {
+  zero_grad: "model.zeroGrad()",
+  state_dict: "model.stateDict()",
+  load_state_dict: "model.loadStateDict(stateDict)",
+  named_parameters: "model.namedParameters()",
+  cuda: 'model.to("webgpu") (after await initWebGPU() or await pickDevice())',
+});

@@ -16,7 +16,7 @@ import { checkOptions } from "../options.ts";
 import { getBackend, type OptimizerUpdate } from "../backend.ts";
 import { zerosLike } from "../creation.ts";
 import { fmtShape } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { sayWhereNamesWent, Tensor } from "../tensor.ts";
 
 /** Hyper-parameters every optimizer has. */
 export interface BaseHyperParams {
@@ -272,3 +272,11 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
     });
   }
 }
+
+sayWhereNamesWent(Optimizer.prototype, "Optimizer", {
+  zero_grad: "optimizer.zeroGrad()",
+  state_dict: "optimizer.stateDict()",
+  load_state_dict: "optimizer.loadStateDict(stateDict)",
+  param_groups: "optimizer.paramGroups",
+  add_param_group: "optimizer.addParamGroup(group)",
+});
