@@ -99,12 +99,16 @@ function lessonWorkerPlugin(lessons: SiteLesson[]): esbuild.Plugin {
 }
 
 /**
- * Resolves what Deno would: names of the import map in `deno.json`, and `npm:` specifiers, both
+ * Resolves what Deno would: names of the import maps (`deno.json`, `site/imports.json`), and `npm:`
+ * specifiers, both
  * turned into bare package paths (`npm:preact@10.29.8/hooks` becomes `preact/hooks`).
  */
 async function denoSpecifierPlugin(): Promise<esbuild.Plugin> {
-  const config = JSON.parse(await Deno.readTextFile(repoUrl("deno.json")));
-  const imports: Record<string, string> = config.imports ?? {};
+  // The lessons' imports (deno.json) and the site's own (site/imports.json, see site/README.md).
+  const imports: Record<string, string> = {};
+  for (const file of ["deno.json", "site/imports.json"]) {
+    Object.assign(imports, JSON.parse(await Deno.readTextFile(repoUrl(file))).imports ?? {});
+  }
   const keys = Object.keys(imports).sort((a, b) => b.length - a.length);
   const mapSpecifier = (specifier: string): string | undefined => {
     for (const key of keys) {

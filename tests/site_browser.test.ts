@@ -71,7 +71,14 @@ if (!(await chromiumInstalled())) {
   Deno.test("site in a browser (run in a child process with --allow-all)", async () => {
     const file = new URL(import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["test", "--allow-all", file],
+      args: [
+        "test",
+        "--import-map",
+        "tests/imports.json",
+        "--lock=tests/deno.lock",
+        "--allow-all",
+        file,
+      ],
       cwd: new URL("../", import.meta.url).pathname,
       stdin: "null",
       stdout: "inherit",

@@ -42,7 +42,14 @@ if (!chromiumInstalled()) {
 } else if (!hasAllPermissions()) {
   Deno.test("model demo in a browser (run in a child process with --allow-all)", async () => {
     const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["test", "--allow-all", new URL(import.meta.url).pathname],
+      args: [
+        "test",
+        "--import-map",
+        "tests/imports.json",
+        "--lock=tests/deno.lock",
+        "--allow-all",
+        new URL(import.meta.url).pathname,
+      ],
       cwd: ROOT.pathname,
       stdin: "null",
       stdout: "inherit",
