@@ -332,6 +332,11 @@ step(
   exist): the usual tools are scikit-learn's \`sklearn.metrics\` or \`torchmetrics\`. Here they are
   \`metrics.accuracy\`, \`metrics.confusionMatrix\` and \`metrics.precisionRecallF1\`, with
   scikit-learn's definitions.
+
+  Mind the size of the test split: with 22 flowers, one flower is worth 4.5 points of accuracy.
+  Run with other seeds (seeds 0 to 6 give between 91% and 100% here) and the number moves by a
+  flower or two: on a small test set, report the accuracy with that grain in mind, never to the
+  decimal.
 `,
 );
 model.eval();
