@@ -14,6 +14,7 @@
 import { getBackend } from "./backend.ts";
 import { withNoGrad } from "./autograd.ts";
 import type { Tensor } from "./tensor.ts";
+import { cat, reshape, to } from "./ops/shape.ts";
 
 /** A check waiting for the next read back: scalars computed on the device, and their verdict. */
 interface PendingCheck {
@@ -54,21 +55,24 @@ export function checkIntegerRangeOnDevice(x: Tensor, message: string): void {
   pending.push({ scalars, verdict: ([allFine]) => (allFine === 1 ? undefined : message) });
 }
 
-/** Reads the pending checks (a few bytes each) and throws the first failure. */
+/**
+ * Reads the pending checks and throws the first failure. All their scalars come back in one
+ * read (a GPU read back waits for the queue, so one is much cheaper than several).
+ */
 export async function runDeviceChecks(): Promise<void> {
   if (pending.length === 0) return;
   const checks = pending;
   pending = [];
-  let failure: string | undefined;
+  const scalars = checks.flatMap((check) => check.scalars);
+  const joined = withNoGrad(() => cat(scalars.map((t) => reshape(to(t, "float32"), [1]))));
+  const values = await getBackend(joined.device).read(joined.storage, joined.dtype);
+  joined.dispose();
+  for (const t of scalars) t.dispose();
+  let offset = 0;
   for (const check of checks) {
-    if (failure === undefined) {
-      const values: number[] = [];
-      for (const t of check.scalars) {
-        values.push((await getBackend(t.device).read(t.storage, t.dtype))[0]);
-      }
-      failure = check.verdict(values);
-    }
-    for (const t of check.scalars) t.dispose();
+    const count = check.scalars.length;
+    const failure = check.verdict(Array.from(values.subarray(offset, offset + count)));
+    offset += count;
+    if (failure !== undefined) throw new RangeError(failure);
   }
-  if (failure !== undefined) throw new RangeError(failure);
 }
