@@ -71,6 +71,14 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 
 /** Turns a possibly negative dimension into its index, checking the range. */
 export function normDim(op: string, dim: number, rank: number): number {
+  if (typeof dim !== "number") {
+    throw new TypeError(
+      `${op}: a dimension is an integer, got ` +
+        (dim === undefined
+          ? "none (give the dim, e.g. 1 for [batch, classes])"
+          : `${typeof dim} ${JSON.stringify(dim)}`),
+    );
+  }
   const d = dim < 0 ? dim + rank : dim;
   if (!Number.isInteger(dim) || d < 0 || d >= Math.max(rank, 1)) {
     throw new RangeError(

@@ -643,6 +643,24 @@ function releasedMessage(shape: readonly number[], by: "dispose" | "backward" | 
   return `${what} was disposed and is unusable`;
 }
 
+/**
+ * Throws when an argument that must be a tensor is not one (a number, an array, undefined from
+ * a forgotten argument), naming the op and the argument.
+ */
+export function expectTensor(op: string, what: string, value: unknown): asserts value is Tensor {
+  if (value instanceof Tensor) return;
+  const got = value === undefined
+    ? "nothing (undefined)"
+    : Array.isArray(value)
+    ? "an array (make it a tensor with tensor([...]))"
+    : value instanceof Promise
+    ? "a Promise (did you forget await?)"
+    : typeof value === "number"
+    ? `the number ${value} (make it a tensor with tensor(${value}))`
+    : typeof value;
+  throw new TypeError(`${op}: the ${what} must be a tensor, got ${got}`);
+}
+
 /** PyTorch's `x.view(2, 3)`: here the shape (or order of dims) is one array, `x.view([2, 3])`. */
 function checkShapeArray(op: string, args: IArguments): void {
   if (Array.isArray(args[0]) && args.length === 1) return;

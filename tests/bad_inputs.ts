@@ -612,7 +612,7 @@ export const BAD_INPUTS: BadInput[] = [
   {
     name: "F.softmax(x) without a dim",
     op: "softmax",
-    expect: ["dimension undefined", "out of range"],
+    expect: ["a dimension is an integer", "give the dim"],
     run: (c) => untyped(F.softmax)(c.randn([2, 3])),
   },
   // ---- nn: layer constructors ------------------------------------------------------------------
@@ -1130,6 +1130,61 @@ export const BAD_INPUTS: BadInput[] = [
     op: "Tensor.requires_grad_",
     expect: ["t.requiresGrad_()"],
     run: (c) => untyped(c.t([1])).requires_grad_(),
+  },
+  {
+    name: "model.forward() without the input",
+    op: "linear",
+    expect: ["the input must be a tensor", "undefined"],
+    run: () => new nn.Linear(2, 1).forward(untyped(undefined)),
+  },
+  {
+    name: "F.mseLoss(x, 3)",
+    op: "mseLoss",
+    expect: ["the target must be a tensor", "tensor(3)"],
+    run: (c) => F.mseLoss(c.t([1, 2]), untyped(3)),
+  },
+  {
+    name: 'x.add("2")',
+    op: "add",
+    expect: ['the string "2"', "Number(...)"],
+    run: (c) => c.t([1]).add(untyped("2")),
+  },
+  {
+    name: "x.matmul(2)",
+    op: "matmul",
+    expect: ["must be a tensor", "x.mul(number)"],
+    run: (c) => c.t([[1, 2]]).matmul(untyped(2)),
+  },
+  {
+    name: "x.sum(1, { keepdim: false })",
+    op: "sum",
+    expect: ["keepdim is true or false", "x.sum(dim, true)"],
+    silent: "wrong",
+    run: (c) => c.t([[1, 2]]).sum(1, untyped({ keepdim: false })),
+  },
+  {
+    name: 'x.mean("1")',
+    op: "mean",
+    expect: ["a dimension is an integer", "string"],
+    run: (c) => c.t([[1, 2]]).mean(untyped("1")),
+  },
+  {
+    name: "new TensorDataset([x, y])",
+    op: "TensorDataset",
+    expect: ["separate arguments", "new data.TensorDataset(x, y)"],
+    run: (c) => new data.TensorDataset(untyped([c.t([1]), c.t([2])])),
+  },
+  {
+    name: "new optim.SGD(model, { lr })",
+    op: "SGD",
+    expect: ["a model", "model.parameters()"],
+    run: () => new optim.SGD(untyped(model()), { lr: 0.1 }),
+  },
+  {
+    name: "new optim.Adam(model.parameters)",
+    op: "Adam",
+    expect: ["a function", "call it: model.parameters()"],
+    run: () => new optim.Adam(untyped(model().parameters)),
   },
   // ---- autograd: in-place changes --------------------------------------------------------------
   {

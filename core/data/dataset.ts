@@ -12,7 +12,7 @@ import { tensor } from "../creation.ts";
 import type { Device } from "../dtype.ts";
 import { randperm } from "../random.ts";
 import { fmtShape } from "../shape.ts";
-import type { Tensor } from "../tensor.ts";
+import { expectTensor, type Tensor } from "../tensor.ts";
 import { stack } from "../ops/shape.ts";
 import { checkOptions } from "../options.ts";
 import { labelValues, stratifiedPositions, type StratifyLabels } from "./stratify.ts";
@@ -92,6 +92,13 @@ export class TensorDataset implements Dataset<Tensor[]> {
     if (tensors.length === 0) {
       throw new Error("TensorDataset: give at least one tensor, e.g. TensorDataset(x, y)");
     }
+    if (tensors.length === 1 && Array.isArray(tensors[0])) {
+      throw new TypeError(
+        "TensorDataset: pass the tensors as separate arguments, new data.TensorDataset(x, y), " +
+          "not one array",
+      );
+    }
+    for (const [k, t] of tensors.entries()) expectTensor("TensorDataset", `argument ${k}`, t);
     for (const [k, t] of tensors.entries()) {
       if (t.ndim === 0 || t.shape[0] !== tensors[0].shape[0]) {
         throw new Error(

@@ -18,7 +18,7 @@ import { findKernel, getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
 import { fmtShape, sameShape } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { expectTensor, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import * as ew from "../ops/elementwise.ts";
 import * as red from "../ops/reduce.ts";
@@ -66,6 +66,8 @@ function checkSameDevice(op: string, a: Tensor, b: Tensor, what: string): void {
  * ```
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  expectTensor("linear", "input", input);
+  expectTensor("linear", "weight", weight);
   checkBias("linear", bias);
   checkArgCount("linear", arguments, 3);
   if (weight.ndim !== 2) {
@@ -132,6 +134,7 @@ export function batchNorm(
   options: BatchNormOptions = {},
 ): Tensor {
   checkOptions("batchNorm", arguments, 3, ["weight", "bias", "training", "momentum", "eps"]);
+  expectTensor("batchNorm", "input", input);
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = options;
   if (input.ndim < 2) {
     throw new Error(
@@ -389,6 +392,8 @@ export interface LossOptions {
 }
 
 function checkSameShape(op: string, input: Tensor, target: Tensor): void {
+  expectTensor(op, "input", input);
+  expectTensor(op, "target", target);
   checkSameDevice(op, input, target, "target");
   if (!sameShape(input.shape, target.shape)) {
     throw new Error(

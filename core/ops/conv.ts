@@ -16,7 +16,7 @@
 import { markInternal, ownedByGraph, record } from "../autograd.ts";
 import { type Conv2dGeometry, findKernel, getBackend } from "../backend.ts";
 import { fmtShape } from "../shape.ts";
-import { Tensor } from "../tensor.ts";
+import { expectTensor, Tensor } from "../tensor.ts";
 import { add } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
 import { max, mean } from "./reduce.ts";
@@ -141,6 +141,8 @@ export function conv2d(
   options: Conv2dOptions = {},
 ): Tensor {
   checkOptions("conv2d", arguments, 3, ["stride", "padding", "dilation", "groups"]);
+  expectTensor("conv2d", "input", input);
+  expectTensor("conv2d", "weight", weight);
   checkBias("conv2d", bias);
   const groups = options.groups ?? 1;
   if (weight.ndim !== 4) {
@@ -234,6 +236,7 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
   checkOptions("maxPool2d", arguments, 2, ["stride", "padding", "dilation"]);
+  expectTensor("maxPool2d", "input", x);
   const pool = findKernel("maxPool2d", x.device, x.dtype);
   const poolBackward = findKernel("maxPool2dBackward", x.device, x.dtype);
   if (pool && poolBackward) {
@@ -259,6 +262,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
 /** Average pooling: the mean of each window (padding counts as zeros, as in PyTorch). */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
   checkOptions("avgPool2d", arguments, 2, ["stride", "padding", "dilation"]);
+  expectTensor("avgPool2d", "input", x);
   const { windows } = poolWindows("avgPool2d", x, kernelSize, options, 0);
   return mean(windows, 2);
 }

@@ -20,10 +20,14 @@ import { checkAllocation } from "../limits.ts";
 // ---- helpers -------------------------------------------------------------------------------
 
 /** A number becomes a 0-d tensor with the dtype and device of `like`. */
-export function asTensor(value: TensorLike, like: Tensor): Tensor {
+export function asTensor(value: TensorLike, like: Tensor, op = "this op"): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value !== "number") {
-    throw new TypeError(`expected a Tensor or a number, got ${typeof value}`);
+    throw new TypeError(
+      `${op}: expected a tensor or a number, got ${
+        typeof value === "string" ? `the string "${value}" (convert it with Number(...))` : typeof value
+      }`,
+    );
   }
   const dtype = like.dtype === "int32" && !Number.isInteger(value) ? "float32" : like.dtype;
   return full([], value, dtype, like.device);
@@ -97,7 +101,7 @@ export function add(a: Tensor, b: TensorLike): Tensor {
     const out = unaryKernel("addScalar", a, [b]);
     return record("add", out, [a], (grad) => [grad], []);
   }
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "add");
   const out = binaryKernel("add", a, other);
   // The gradient of a sum needs no input values: nothing is saved (changing a or b in place
   // before backward() is allowed, as in PyTorch).
@@ -113,7 +117,7 @@ export function sub(a: Tensor, b: TensorLike): Tensor {
     const out = unaryKernel("addScalar", a, [-b]);
     return record("sub", out, [a], (grad) => [grad], []);
   }
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "sub");
   const out = binaryKernel("sub", a, other);
   return record("sub", out, [a, other], (grad) => [
     sumToShape(grad, a.shape),
@@ -127,7 +131,7 @@ export function mul(a: Tensor, b: TensorLike): Tensor {
     const out = unaryKernel("mulScalar", a, [b]);
     return record("mul", out, [a], (grad) => [mul(grad, b)]);
   }
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "mul");
   const out = binaryKernel("mul", a, other);
   // d(a*b)/da = b and d(a*b)/db = a.
   return record("mul", out, [a, other], (grad) => [
@@ -142,7 +146,7 @@ export function div(a: Tensor, b: TensorLike): Tensor {
     const out = unaryKernel("mulScalar", a, [1 / b]);
     return record("div", out, [a], (grad) => [mul(grad, 1 / b)]);
   }
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "div");
   const out = binaryKernel("div", a, other);
   // d(a/b)/da = 1/b and d(a/b)/db = -a/b^2 = -out/b.
   return record("div", out, [a, other], (grad) => [
@@ -162,7 +166,7 @@ export function pow(a: Tensor, b: TensorLike): Tensor {
       exponent === 0 ? mul(grad, 0) : mul(grad, mul(pow(a, exponent - 1), exponent)),
     ]);
   }
-  const out = binaryKernel("pow", a, b);
+  const out = binaryKernel("pow", a, asTensor(b, a, "pow"));
   // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * ln(a). Where b = 0 the first is 0, and where
   // a = 0 and b >= 0 the second is 0, as in PyTorch (the formulas would give 0 * inf there).
   return record("pow", out, [a, b], (grad) => [
@@ -235,7 +239,7 @@ function winnerShare(won: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** Elementwise maximum; at ties each side gets half the gradient (as PyTorch). */
 export function maximum(a: Tensor, b: TensorLike): Tensor {
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "maximum");
   const out = binaryKernel("maximum", a, other);
   return record("maximum", out, [a, other], (grad) => {
     const shareA = winnerShare(gt(a, other), a, other);
@@ -248,7 +252,7 @@ export function maximum(a: Tensor, b: TensorLike): Tensor {
 
 /** Elementwise minimum; at ties each side gets half the gradient (as PyTorch). */
 export function minimum(a: Tensor, b: TensorLike): Tensor {
-  const other = asTensor(b, a);
+  const other = asTensor(b, a, "minimum");
   const out = binaryKernel("minimum", a, other);
   return record("minimum", out, [a, other], (grad) => {
     const shareA = winnerShare(lt(a, other), a, other);
@@ -342,7 +346,7 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 // ---- comparisons (no gradient) -------------------------------------------------------------
 
 function compare(op: "eq" | "gt" | "ge" | "lt" | "le", a: Tensor, b: TensorLike): Tensor {
-  return binaryKernel(op, a, asTensor(b, a));
+  return binaryKernel(op, a, asTensor(b, a, op));
 }
 
 /** 1 where `a == b`, else 0 (dtype of the inputs). */
@@ -362,8 +366,8 @@ export const le = (a: Tensor, b: TensorLike): Tensor => compare("le", a, b);
  */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const like = a instanceof Tensor ? a : b instanceof Tensor ? b : condition;
-  let x = asTensor(a, like);
-  let y = asTensor(b, like);
+  let x = asTensor(a, like, "where");
+  let y = asTensor(b, like, "where");
   const dtype = promoteTypes(x.dtype, y.dtype);
   if (x.dtype !== dtype) x = to(x, dtype);
   if (y.dtype !== dtype) y = to(y, dtype);

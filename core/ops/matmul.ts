@@ -77,6 +77,14 @@ export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false):
  * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  for (const [k, t] of [a, b].entries()) {
+    if (!(t instanceof Tensor)) {
+      throw new TypeError(
+        `matmul: operand ${k} must be a tensor, got ${typeof t}` +
+          (typeof t === "number" ? "; to scale a tensor use x.mul(number)" : ""),
+      );
+    }
+  }
   if (a.ndim === 0 || b.ndim === 0) {
     throw new Error(
       `matmul: both arguments need at least one dimension, got shapes ${fmtShape(a.shape)} ` +

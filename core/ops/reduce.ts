@@ -16,6 +16,15 @@ import { Tensor } from "../tensor.ts";
 import { abs, add, div, eq, exp, log, mul, sqrt, sub, where } from "./elementwise.ts";
 import { cat, clone, expand, full, narrow, reshape, scatterAddAlong, to } from "./shape.ts";
 
+/** Checks PyTorch's positional `keepdim` (a boolean: `x.sum(1, true)`). */
+function checkKeepdim(op: string, keepdim: unknown): void {
+  if (typeof keepdim === "boolean") return;
+  throw new TypeError(
+    `${op}: keepdim is true or false (PyTorch's positional keepdim: x.${op}(dim, true)), got ` +
+      (typeof keepdim === "object" && keepdim !== null ? "an object" : `${typeof keepdim}`),
+  );
+}
+
 /** The shape after reducing `dims`: kept as size 1 with `keepdim`, removed otherwise. */
 function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean): number[] {
   const out: number[] = [];
@@ -65,6 +74,7 @@ function reduceRaw(op: "sum" | "max" | "min", x: Tensor, dims: number[]): Tensor
 
 /** Sum over `dim` (one or several; all when omitted). */
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkKeepdim("sum", keepdim);
   const dims = normDims("sum", dim, x.ndim);
   if (dims.length === 0 && dim === undefined && x.ndim === 0) return reshape(x, []);
   const kept = reduceRaw("sum", x, dims);
@@ -75,6 +85,7 @@ export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor
 
 /** Mean over `dim` (one or several; all when omitted). */
 export function mean(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
+  checkKeepdim("mean", keepdim);
   const dims = normDims("mean", dim, x.ndim);
   const count = dims.reduce((n, d) => n * x.shape[d], 1);
   if (count === 0) throw new Error(`mean: cannot average over an empty dimension`);
@@ -87,6 +98,7 @@ function extreme(
   dim: number | number[] | undefined,
   keepdim: boolean,
 ) {
+  checkKeepdim(op, keepdim);
   const dims = normDims(op, dim, x.ndim);
   const kept = reduceRaw(op, x, dims);
   const out = keepdim ? kept : reshape(kept, reducedShape(x.shape, dims, false));
@@ -263,6 +275,7 @@ function maxShift(x: Tensor, dims: number[]): Tensor {
  * `exp` at most 1, and adding it back afterwards gives the same value.
  */
 export function logsumexp(x: Tensor, dim: number | number[], keepdim = false): Tensor {
+  checkKeepdim("logsumexp", keepdim);
   const dims = normDims("logsumexp", dim, x.ndim);
   const shift = maxShift(x, dims);
   const summed = sum(exp(sub(x, shift)), dims, true);

@@ -67,9 +67,15 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
     this.defaults = { ...defaults };
     const name = this.constructor.name;
     if (!Array.isArray(params)) {
+      const given = params as unknown;
+      const got = typeof given === "function"
+        ? "a function (call it: model.parameters())"
+        : typeof (given as { parameters?: unknown })?.parameters === "function"
+        ? "a model (pass model.parameters())"
+        : typeof given;
       throw new TypeError(
         `${name}: expected a list of parameters (model.parameters()) or of parameter groups, ` +
-          `got ${typeof params}`,
+          `got ${got}`,
       );
     }
     if (params.length === 0) throw new Error(`${name}: got an empty parameter list`);
