@@ -105,14 +105,6 @@ for (const entry of lessons) {
       });
       const jupyterPath = await kernelFolder();
       try {
-        // The facts of the terminal's quick run.
-        const events: OutputEvent[] = [];
-        await runLesson(entry.moduleUrl, { quick: true, device: "cpu", seed: 0 }, (event) => {
-          if (event.kind === "summary") events.push(event);
-        });
-        const expected = events.flatMap((event) => event.kind === "summary" ? event.facts : []);
-        assert.ok(expected.length > 0, `lesson ${entry.number} shows no summary`);
-
         const notebookFile = join(work, `${entry.folder}.ipynb`);
         const notebook = lessonNotebook(
           await Deno.readTextFile(entry.moduleUrl),
@@ -120,14 +112,32 @@ for (const entry of lessons) {
           dirname(notebookFile),
         );
         await Deno.writeTextFile(notebookFile, JSON.stringify(notebook));
+        const scriptFile = join(work, `${entry.folder}.ts`);
+        await Deno.writeTextFile(scriptFile, notebookScript(notebook));
 
-        // Cell by cell in the kernel.
-        const run = await new Deno.Command(PYTHON, {
+        // Cell by cell in the kernel, and the code cells as one script, both started now...
+        const kernelRun = new Deno.Command(PYTHON, {
           args: ["-c", DRIVER, notebookFile, "deno-gradlab", work],
           env: { ...runEnv, JUPYTER_PATH: jupyterPath },
           stdout: "piped",
           stderr: "piped",
         }).output();
+        const scriptRun = new Deno.Command(Deno.execPath(), {
+          args: ["run", "--quiet", "--allow-read", "--allow-env", scriptFile],
+          env: runEnv,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+
+        // ...while the terminal's quick run gives the facts to expect.
+        const events: OutputEvent[] = [];
+        await runLesson(entry.moduleUrl, { quick: true, device: "cpu", seed: 0 }, (event) => {
+          if (event.kind === "summary") events.push(event);
+        });
+        const expected = events.flatMap((event) => event.kind === "summary" ? event.facts : []);
+        assert.ok(expected.length > 0, `lesson ${entry.number} shows no summary`);
+
+        const [run, script] = await Promise.all([kernelRun, scriptRun]);
         const stdout = new TextDecoder().decode(run.stdout);
         const line = stdout.split("\n").find((l) => l.startsWith("NOTEBOOK_RESULT "));
         assert.ok(line, `nbclient failed:\n${new TextDecoder().decode(run.stderr)}`);
@@ -142,15 +152,6 @@ for (const entry of lessons) {
           "the notebook shows the quick run's facts (durations aside)",
         );
 
-        // The code cells as one script.
-        const scriptFile = join(work, `${entry.folder}.ts`);
-        await Deno.writeTextFile(scriptFile, notebookScript(notebook));
-        const script = await new Deno.Command(Deno.execPath(), {
-          args: ["run", "--quiet", "--allow-read", "--allow-env", scriptFile],
-          env: runEnv,
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
         const printed = new TextDecoder().decode(script.stdout);
         assert.equal(script.code, 0, new TextDecoder().decode(script.stderr));
         const width = Math.max(...expected.map((fact) => [...fact.label].length));
