@@ -16,7 +16,7 @@
  * import { lesson, md } from "../format.ts";
  * import { nn, optim, tensor } from "../../mod.ts";
  *
- * const { step, show, quick, device } = await lesson(import.meta, {
+ * const { step, show, quick, device, dataUrl } = await lesson(import.meta, {
  *   number: 6,
  *   title: "Your own dataset: Iris",
  *   description: "One sentence for lists and the page's header.",
@@ -43,7 +43,10 @@
  *   line (no indentation), with a title in a plain string and the prose as an `md` template
  *   (or a plain string). The site shows the code between two markers exactly as written, and the
  *   notebook makes it one code cell; the prose becomes the step's text. So the title and the
- *   prose must be literals: no `${...}` inside them.
+ *   prose must be literals: no `${...}` inside them. Code between the `lesson(...)` call and the
+ *   first marker is the file's top part (shown folded on the site, the notebook's first cell).
+ * - **Prose for every place.** The terminal prints the prose without the code (unless
+ *   `--code`): write "this step computes ..." or "here", not "the code below".
  * - **Plain top-level code.** A later step uses the `const`s of an earlier one directly, as in a
  *   script. No per-step functions, no shared state object, no casts.
  * - **Output only through `show`.** `show.text`, `show.value`, `show.table`, `show.plot` (returns
@@ -63,6 +66,10 @@
  *   (see `lessons/01-regression/lesson.test.ts`; {@link shownValue} reads a shown value back).
  * - **One definition.** A model or helper that two files need (the lesson and a pretraining
  *   script) lives in its own module in the lesson's folder and both import it.
+ * - **Checked everywhere.** `tests/notebook.test.ts` runs every lesson's notebook cell by cell in
+ *   Deno's Jupyter kernel (no error and nothing on stderr allowed) and its cells as one script,
+ *   and compares their summary with the quick run's; the site's browser test opens every lesson
+ *   page at a phone's width. Keep the summary's facts deterministic (durations are ignored).
  *
  * Running a lesson file by itself (`deno run --allow-read lessons/06-iris/lesson.ts`, or the
  * notebook's cells in Jupyter) works too: without a runner, `lesson()` draws the output in the
