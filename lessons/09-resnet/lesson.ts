@@ -326,6 +326,10 @@ step(
   than shallower ones **on the training set** (so not from overfitting), and shortcuts removed
   it. Batch norm keeps each layer's activations in range but does not make the product of 20
   Jacobians well behaved; the identity path does.
+
+  The gap is largest early in training, where a quick run stops. A full run (376 steps on all
+  12,000 images) narrows it: the plain network does learn, later (training loss 0.66 against
+  0.51 in a full run, and a first-layer gradient 1.06 times smaller).
 `,
 );
 const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
