@@ -13,7 +13,8 @@
  * m = [[1, 2, 3], [4, 5, 6]]; (m.cumsum(d) * [[1, -2, 3], [0.5, 1, 2]]).sum().backward()
  * Adam([p], lr=0.1, amsgrad=True, weight_decay=0.01) and AdamW(..., weight_decay=0.1), five
  *   steps of ((p * [1, 2, 3]) ** 2).sum() * (2 if k % 2 == 0 else 0.5) from p = [1, -2, 3]
- * torch.maximum / torch.minimum of [1, 2, 3] and [1, 1, 3]: gradients of sum()
+ * torch.maximum / torch.minimum of [1, 2, 3] and [1, 1, 3], and of [nan, 1] and [1, nan]:
+ *   gradients of sum()
  * x = [[2, 2, 2], [1, 2, 4]]: x.std(1).sum().backward(), and with unbiased=False
  * ```
  */
@@ -224,6 +225,12 @@ Deno.test("maximum and minimum split the gradient at ties, as PyTorch", async ()
   c.minimum(d).sum().backward();
   await assertClose(c.grad!, [0.5, 0, 0.5], { atol: 0 }, "minimum d/da");
   await assertClose(d.grad!, [0.5, 1, 0.5], { atol: 0 }, "minimum d/db");
+  // Where a NaN makes every comparison false, both sides get the gradient (PyTorch 1.13).
+  const e = f64([NaN, 1], true);
+  const g = f64([1, NaN], true);
+  e.maximum(g).sum().backward();
+  await assertClose(e.grad!, [1, 1], { atol: 0 }, "maximum d/da with NaN");
+  await assertClose(g.grad!, [1, 1], { atol: 0 }, "maximum d/db with NaN");
 });
 
 Deno.test("erf is accurate to float64 precision, and so is gelu", async () => {

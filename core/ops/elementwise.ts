@@ -25,7 +25,9 @@ export function asTensor(value: TensorLike, like: Tensor, op = "this op"): Tenso
   if (typeof value !== "number") {
     throw new TypeError(
       `${op}: expected a tensor or a number, got ${
-        typeof value === "string" ? `the string "${value}" (convert it with Number(...))` : typeof value
+        typeof value === "string"
+          ? `the string "${value}" (convert it with Number(...))`
+          : typeof value
       }`,
     );
   }
@@ -229,38 +231,30 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
 }
 
 /**
- * The share of the gradient of `maximum(a, b)` (or `minimum`, with `lt`) that goes to `a`: all
- * of it where `a` won, none where `b` won, and half at a tie, as PyTorch splits it (a tie has
- * no derivative; half each is the average of the two one-sided ones).
+ * The gradients of `maximum(a, b)` (or `minimum`, with `lost` = gt), as PyTorch gives them: all
+ * of `grad` to the side that won, half to each at a tie (a tie has no derivative; half each is
+ * the average of the two one-sided ones), and all of it to both where a NaN makes the
+ * comparisons false.
  */
-function winnerShare(won: Tensor, a: Tensor, b: Tensor): Tensor {
-  return add(won, mul(eq(a, b), 0.5));
+function extremumGrads(grad: Tensor, a: Tensor, b: Tensor, lost: typeof lt): Tensor[] {
+  const tieScale = subFrom(1, mul(eq(a, b), 0.5));
+  const shareA = mul(tieScale, subFrom(1, lost(a, b)));
+  const shareB = mul(tieScale, subFrom(1, lost(b, a)));
+  return [sumToShape(mul(grad, shareA), a.shape), sumToShape(mul(grad, shareB), b.shape)];
 }
 
 /** Elementwise maximum; at ties each side gets half the gradient (as PyTorch). */
 export function maximum(a: Tensor, b: TensorLike): Tensor {
   const other = asTensor(b, a, "maximum");
   const out = binaryKernel("maximum", a, other);
-  return record("maximum", out, [a, other], (grad) => {
-    const shareA = winnerShare(gt(a, other), a, other);
-    return [
-      sumToShape(mul(grad, shareA), a.shape),
-      sumToShape(mul(grad, subFrom(1, shareA)), other.shape),
-    ];
-  });
+  return record("maximum", out, [a, other], (grad) => extremumGrads(grad, a, other, lt));
 }
 
 /** Elementwise minimum; at ties each side gets half the gradient (as PyTorch). */
 export function minimum(a: Tensor, b: TensorLike): Tensor {
   const other = asTensor(b, a, "minimum");
   const out = binaryKernel("minimum", a, other);
-  return record("minimum", out, [a, other], (grad) => {
-    const shareA = winnerShare(lt(a, other), a, other);
-    return [
-      sumToShape(mul(grad, shareA), a.shape),
-      sumToShape(mul(grad, subFrom(1, shareA)), other.shape),
-    ];
-  });
+  return record("minimum", out, [a, other], (grad) => extremumGrads(grad, a, other, gt));
 }
 
 // `1 - t` for a tensor t, used above; a number on the left needs its own helper.
