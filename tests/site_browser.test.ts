@@ -376,9 +376,14 @@ function defineBrowserTests(): void {
     await page.getByRole("button", { name: "Re-run" }).click();
     await page.waitForSelector('.live-runner[data-state="done"]', { timeout: 60_000 });
     assert.match((await page.textContent(".live-status")) ?? "", /^Done in .* on CPU \(chosen\)/);
-    assert.match(
-      (await page.textContent('[data-step-output="3"] .output-body')) ?? "",
-      /What this lesson showed/,
+    // The boxes are redrawn on the next animation frame after the last events.
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-step-output="3"] .output-body')?.textContent?.includes(
+          "What this lesson showed",
+        ),
+      undefined,
+      { timeout: 10_000 },
     );
     await close();
     assert.deepEqual(errors, []);
