@@ -333,6 +333,17 @@ export interface FusedKernels {
     geom: BatchNormGeometry,
     wanted: { weight: boolean; bias: boolean },
   ): { dx: Storage; dWeight: Storage | null; dBias: Storage | null };
+  /**
+   * A linear layer with its bias in one kernel: `out = x @ weight^T + bias`, with `x` seen as
+   * `[rows, inFeatures]`, `weight` `[outFeatures, inFeatures]` and `bias` `[outFeatures]`.
+   */
+  linear(
+    x: Storage,
+    weight: Storage,
+    bias: Storage,
+    dtype: DType,
+    geom: { rows: number; inFeatures: number; outFeatures: number },
+  ): Storage;
 }
 
 /** The name of a fused kernel. */

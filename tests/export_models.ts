@@ -106,9 +106,10 @@ export class Mixed extends nn.Module {
   fc = new nn.Linear(6, 6);
   scale = nn.Parameter(randn([6]));
   other = nn.Parameter(randn([4, 6]));
+  otherBias = nn.Parameter(randn([4]));
   forward(x: Tensor): Tensor {
     const h = F.relu(this.fc.forward(x)).mul(this.scale).sub(0.25).div(2).clamp(-1, 1);
-    const both = F.linear(h, this.other).maximum(0.1);
+    const both = F.linear(h, this.other, this.otherBias).maximum(0.1);
     const joined = both.mul(h.sum(1, true)).pow(2).add(1).sqrt().neg().exp();
     const bent = F.elu(F.gelu(joined, { approximate: "tanh" }).sub(0.5).mul(8), { alpha: 0.5 });
     const logits = F.gelu(bent).reshape([-1, 2, 2]).flatten(1).sigmoid().log().mul(30);

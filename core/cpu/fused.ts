@@ -1,6 +1,6 @@
 /**
- * The reference fused kernels: max pooling and training-mode batch norm as plain loops over the
- * values, in float32, float64 (and int32 for pooling). They are registered in the kernel registry
+ * The reference fused kernels: max pooling, training-mode batch norm and a linear layer with its
+ * bias, as plain loops over the values, in float32, float64 (and int32 for pooling). They are registered in the kernel registry
  * of `core/backend.ts` under the provider "reference": the CPU runs them when the WebAssembly
  * kernels are not in use (float64, or `setCpuKernels("reference")`), and the tests compare every
  * faster kernel with them.
@@ -165,6 +165,30 @@ export function batchNormTrainBackward(
   };
 }
 
+/**
+ * A linear layer with its bias: `out[r, o] = bias[o] + sum over i of x[r, i] * weight[o, i]`.
+ */
+export function linear(
+  x: Storage,
+  weight: Storage,
+  bias: Storage,
+  dtype: DType,
+  { rows, inFeatures, outFeatures }: { rows: number; inFeatures: number; outFeatures: number },
+): Storage {
+  const input = cpuData(x);
+  const w = cpuData(weight);
+  const b = cpuData(bias);
+  const out = allocArray(dtype, rows * outFeatures);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < outFeatures; o++) {
+      let sum = b[o];
+      for (let i = 0; i < inFeatures; i++) sum += input[r * inFeatures + i] * w[o * inFeatures + i];
+      out[r * outFeatures + o] = sum;
+    }
+  }
+  return new CpuStorage(out);
+}
+
 /** The flat index of every value of channel `ci` in `[n, c, spatial]`, sample by sample. */
 function* channel(g: BatchNormGeometry, ci: number): Generator<number> {
   for (let b = 0; b < g.n; b++) {
@@ -182,3 +206,4 @@ registerKernel(
   ["float32", "float64"],
   batchNormTrainBackward,
 );
+registerKernel("linear", "reference", ["float32", "float64"], linear);

@@ -433,9 +433,12 @@ function opNodes(graph: GraphBuilder, step: OpStep, outputName?: string): void {
     const bound = (v: unknown) => (typeof v === "number" ? graph.scalar(v) : "");
     out = graph.node("Clip", [names[0], bound(attrs.min), bound(attrs.max)], {}, op, outputName);
   } else if (op === "linear") {
-    // a @ b^T, as F.linear computes it.
+    // a @ b^T (+ bias), as F.linear computes it.
     const transposed = graph.node("Transpose", [names[1]], { perm: [1, 0] }, "transpose");
-    out = graph.node("MatMul", [names[0], transposed], {}, op, outputName);
+    if (names.length > 2) {
+      const product = graph.node("MatMul", [names[0], transposed], {}, "matmul");
+      out = graph.node("Add", [product, names[2]], {}, op, outputName);
+    } else out = graph.node("MatMul", [names[0], transposed], {}, op, outputName);
   } else if (op === "reshape") {
     const source = inputs[0] as Tensor;
     const shape = [...(attrs.shape as number[])];

@@ -486,7 +486,9 @@ function opExpression(step: OpStep, operand: (x: Operand) => string, trace: Trac
     case "matmul":
       return `${a} @ ${b}`;
     case "linear":
-      return `F.linear(${a}, ${b})`;
+      return inputs.length > 2
+        ? `F.linear(${a}, ${b}, ${operand(inputs[2])})`
+        : `F.linear(${a}, ${b})`;
     case "cat":
       return `torch.cat([${inputs.map(operand).join(", ")}], dim=${attrs.dim})`;
   }

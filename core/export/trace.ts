@@ -357,6 +357,9 @@ function stepFor(
       return opStep("cat", { dim: catDim(inputs, tensor) });
     case "matmul":
       return opStep(isTransposedProduct(inputs, tensor) ? "linear" : "matmul");
+    case "linear":
+      // F.linear with a bias, one fused kernel: input, weight, bias.
+      return opStep("linear");
     case "softmax":
     case "logSoftmax":
       return opStep(node.op, { dim: softmaxDim(op, node.op, inputs[0], tensor) });

@@ -14,7 +14,7 @@
  * @module
  */
 import { markInternal, withNoGrad } from "../autograd.ts";
-import { findKernel, getBackend, type Storage } from "../backend.ts";
+import { findKernel, type FusedKernels, getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
 import { fmtShape, sameShape } from "../shape.ts";
@@ -23,7 +23,7 @@ import { record } from "../autograd.ts";
 import * as ew from "../ops/elementwise.ts";
 import * as red from "../ops/reduce.ts";
 
-import { matmulTransposed } from "../ops/matmul.ts";
+import { matmulRaw, matmulTransposed } from "../ops/matmul.ts";
 import { checkArgCount, checkOptions } from "../options.ts";
 import { checkBias } from "../ops/conv.ts";
 import { checkIndicesOnDevice } from "../device_checks.ts";
@@ -91,11 +91,42 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
     );
   }
   checkSameDevice("linear", input, weight, "weight");
+  const fused = bias ? findKernel("linear", input.device, input.dtype) : undefined;
+  const sameKind = bias?.dtype === input.dtype && bias?.device === input.device;
+  if (fused && bias && sameKind && weight.dtype === input.dtype) {
+    return linearFused(fused, input, weight, bias);
+  }
   // The weight is read transposed in place: no copy of W^T is made.
   const out = matmulTransposed(input, weight);
   if (!bias) return out;
   markInternal(out);
   return out.add(bias);
+}
+
+/**
+ * A linear layer with its bias as one kernel from the registry (one pass instead of a product
+ * and an addition). With `X` the input as `[rows, inFeatures]` and `G` the gradient as
+ * `[rows, outFeatures]`: `dX = G @ W`, `dW = G^T @ X`, `dBias = G` summed over the rows.
+ */
+function linearFused(
+  kernel: FusedKernels["linear"],
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+): Tensor {
+  const [outFeatures, inFeatures] = weight.shape;
+  const rows = input.numel() / inFeatures;
+  const geom = { rows, inFeatures, outFeatures };
+  const storage = kernel(input.storage, weight.storage, bias.storage, input.dtype, geom);
+  const out = new Tensor(storage, [...input.shape.slice(0, -1), outFeatures], input.dtype);
+  return record("linear", out, [input, weight, bias], (grad) => {
+    const grad2 = grad.reshape([rows, outFeatures]);
+    return [
+      input.requiresGrad ? matmulRaw(grad2, weight).reshape(input.shape) : null,
+      weight.requiresGrad ? matmulRaw(grad2, input.reshape([rows, inFeatures]), true, false) : null,
+      bias.requiresGrad ? grad2.sum(0) : null,
+    ];
+  });
 }
 
 /** Options of {@link batchNorm}. */

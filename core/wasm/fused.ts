@@ -1,6 +1,7 @@
 /**
- * The WebAssembly fused kernels (float32): max pooling with its argmax, and training-mode batch
- * norm, each with its backward pass, registered under the provider "wasm". They compute what
+ * The WebAssembly fused kernels (float32): max pooling with its argmax and training-mode batch
+ * norm, each with its backward pass, and a linear layer with its bias, registered under the
+ * provider "wasm". They compute what
  * the reference kernels of `core/cpu/fused.ts` compute, and the tests hold them to it.
  *
  * @module
@@ -103,5 +104,28 @@ registerKernel(
       wasm.batchNormBackward(grads, pg, px, stats, g.n, g.c, g.spatial);
     });
     return { dx, dWeight, dBias };
+  },
+);
+
+registerKernel(
+  "linear",
+  "wasm",
+  ["float32"],
+  (
+    x: Storage,
+    weight: Storage,
+    bias: Storage,
+    _dtype: DType,
+    { rows, inFeatures, outFeatures }: { rows: number; inFeatures: number; outFeatures: number },
+  ) => {
+    const wasm = kernels();
+    const out = allocate(wasm, rows * outFeatures, "float32");
+    withInputs(wasm, [x, weight, bias], ([px, pw, pb]) => {
+      // The bias in every row, then the product added to it: out = bias + x @ weight^T.
+      wasm.copyStrided(out.ptr, pb, [rows, outFeatures], [0, 1]);
+      const spec = { m: rows, n: outFeatures, k: inFeatures, transB: true, accumulate: true };
+      wasm.matmul(out.ptr, px, pw, spec);
+    });
+    return out;
   },
 );
