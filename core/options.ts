@@ -256,3 +256,45 @@ export function checkArgCount(
     );
   }
 }
+
+/**
+ * Throws when an options object arrives where positional arguments belong: PyTorch's keywords
+ * `nn.Conv2d(in_channels=3, ...)` typed as `new nn.Conv2d({ in_channels: 3, ... })`, or
+ * `F.maxPool2d(x, { kernel_size: 2, stride: 2 })`. The error says what belongs there and shows
+ * the call written positionally, with the values the object held (snake_case or camelCase).
+ *
+ * @param op the user-facing name
+ * @param value the argument where the first positional one belongs
+ * @param what what belongs there: "the kernel size is the second argument (a number or [h, w])"
+ * @param call how the call starts: "F.maxPool2d(x, " or "new nn.Conv2d("
+ * @param positional the positional arguments from there on, each `[camelCase name, example]`
+ * @param keys the keys the options object after them accepts
+ */
+export function checkNotOptionsFirst(
+  op: string,
+  value: unknown,
+  what: string,
+  call: string,
+  positional: readonly [string, string][],
+  keys: readonly string[],
+): void {
+  if (!isOptionsObject(value)) return;
+  const names = new Set(positional.map(([name]) => name));
+  const given = (name: string) =>
+    Object.entries(value).find(([k]) => snakeToCamel(k) === name)?.[1];
+  const args = positional.map(([name, example]) => {
+    const v = given(name);
+    return v === undefined ? example : showValue(v);
+  });
+  const rest = Object.entries(value)
+    .filter(([k]) => !names.has(snakeToCamel(k)))
+    .map(([k, v]) => `${snakeToCamel(k)}: ${showValue(v)}`);
+  const them = positional.length === 1 ? "it" : "them";
+  throw new TypeError(
+    `${op}: ${what}, not an options object (got { ${Object.keys(value).join(", ")} }); ` +
+      (keys.length > 0
+        ? `options like ${keys.slice(0, 2).join(", ")} go in the object after ${them}: `
+        : "write: ") +
+      `${call}${args.join(", ")}${rest.length > 0 ? `, { ${rest.join(", ")} }` : ""})`,
+  );
+}

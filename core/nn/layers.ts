@@ -13,7 +13,7 @@ import type { Tensor } from "../tensor.ts";
 import * as F from "./functional.ts";
 import * as init from "./init.ts";
 import { Module, Parameter } from "./module.ts";
-import { checkArgCount, checkOptions } from "../options.ts";
+import { checkArgCount, checkNotOptionsFirst, checkOptions } from "../options.ts";
 
 // ---- fully connected and convolution -------------------------------------------------------
 
@@ -53,6 +53,14 @@ export class Linear extends Module {
    */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkNotOptionsFirst(
+      "Linear",
+      inFeatures,
+      "the input and output sizes are the first two arguments (numbers)",
+      "new nn.Linear(",
+      [["inFeatures", "784"], ["outFeatures", "10"]],
+      ["bias"],
+    );
     checkOptions("Linear", arguments, 2, ["bias"]);
     checkSizes("Linear", { inFeatures, outFeatures });
     this.inFeatures = inFeatures;
@@ -154,6 +162,14 @@ export class Conv2d extends Module {
     options: Conv2dLayerOptions = {},
   ) {
     super();
+    checkNotOptionsFirst(
+      "Conv2d",
+      inChannels,
+      "the input channels, output channels and kernel size are the first three arguments",
+      "new nn.Conv2d(",
+      [["inChannels", "3"], ["outChannels", "16"], ["kernelSize", "3"]],
+      ["stride", "padding"],
+    );
     checkOptions("Conv2d", arguments, 3, ["stride", "padding", "dilation", "groups", "bias"]);
     checkSizes("Conv2d", { inChannels, outChannels });
     this.inChannels = inChannels;
@@ -233,6 +249,14 @@ export class MaxPool2d extends Module {
    */
   constructor(kernelSize: Pair, options: F.PoolOptions = {}) {
     super();
+    checkNotOptionsFirst(
+      "MaxPool2d",
+      kernelSize,
+      "the kernel size is the first argument (a number or [h, w])",
+      "new nn.MaxPool2d(",
+      [["kernelSize", "2"]],
+      ["stride", "padding"],
+    );
     checkOptions("MaxPool2d", arguments, 1, ["stride", "padding", "dilation"]);
     this.kernelSize = kernelSize;
     this.options = { ...options };
@@ -263,6 +287,14 @@ export class AvgPool2d extends Module {
    */
   constructor(kernelSize: Pair, options: F.PoolOptions = {}) {
     super();
+    checkNotOptionsFirst(
+      "AvgPool2d",
+      kernelSize,
+      "the kernel size is the first argument (a number or [h, w])",
+      "new nn.AvgPool2d(",
+      [["kernelSize", "2"]],
+      ["stride", "padding"],
+    );
     checkOptions("AvgPool2d", arguments, 1, ["stride", "padding", "dilation"]);
     this.kernelSize = kernelSize;
     this.options = { ...options };
@@ -353,6 +385,14 @@ abstract class BatchNorm extends Module {
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
+    checkNotOptionsFirst(
+      this.constructor.name,
+      numFeatures,
+      "the number of features (channels) is the first argument",
+      `new nn.${this.constructor.name}(`,
+      [["numFeatures", "16"]],
+      ["eps", "momentum"],
+    );
     checkOptions(this.constructor.name, arguments, 1, [
       "eps",
       "momentum",

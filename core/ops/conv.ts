@@ -21,7 +21,7 @@ import { add } from "./elementwise.ts";
 import { matmul } from "./matmul.ts";
 import { max, mean } from "./reduce.ts";
 import { cat, reshape } from "./shape.ts";
-import { checkArgCount, checkOptions } from "../options.ts";
+import { checkArgCount, checkNotOptionsFirst, checkOptions } from "../options.ts";
 
 /** A size given as one number for both directions or as `[height, width]`. */
 export type Pair = number | [number, number];
@@ -235,6 +235,14 @@ function poolWindows(op: string, x: Tensor, kernel: Pair, options: PoolOptions, 
  * composed: `unfold` followed by a max over each window, its backward coming from theirs.
  */
 export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  checkNotOptionsFirst(
+    "maxPool2d",
+    kernelSize,
+    "the kernel size is the second argument (a number or [h, w])",
+    "F.maxPool2d(x, ",
+    [["kernelSize", "2"]],
+    ["stride", "padding"],
+  );
   checkOptions("maxPool2d", arguments, 2, ["stride", "padding", "dilation"]);
   expectTensor("maxPool2d", "input", x);
   const pool = findKernel("maxPool2d", x.device, x.dtype);
@@ -261,6 +269,14 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}
 
 /** Average pooling: the mean of each window (padding counts as zeros, as in PyTorch). */
 export function avgPool2d(x: Tensor, kernelSize: Pair, options: PoolOptions = {}): Tensor {
+  checkNotOptionsFirst(
+    "avgPool2d",
+    kernelSize,
+    "the kernel size is the second argument (a number or [h, w])",
+    "F.avgPool2d(x, ",
+    [["kernelSize", "2"]],
+    ["stride", "padding"],
+  );
   checkOptions("avgPool2d", arguments, 2, ["stride", "padding", "dilation"]);
   expectTensor("avgPool2d", "input", x);
   const { windows } = poolWindows("avgPool2d", x, kernelSize, options, 0);

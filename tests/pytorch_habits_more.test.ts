@@ -1,0 +1,45 @@
+// deno-lint-ignore-file no-explicit-any
+/**
+ * More PyTorch habits that ran without a word (students run code with `deno run`, without a type
+ * checker): each must throw an error that names the op, what was wrong and what to write.
+ */
+import assert from "node:assert/strict";
+import { F, nn, tensor } from "../mod.ts";
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected an error, got none");
+}
+
+Deno.test("an options object where the kernel size or the sizes belong shows the positional call", () => {
+  const x = tensor([[[[1, 2], [3, 4]]]]);
+  const any = (v: unknown) => v as any;
+
+  let m = messageOf(() => F.maxPool2d(x, any({ kernel_size: 2, stride: 2 })));
+  assert.match(m, /^maxPool2d: the kernel size is the second argument \(a number or \[h, w\]\)/);
+  assert.ok(m.includes("F.maxPool2d(x, 2, { stride: 2 })"), m);
+  m = messageOf(() => F.avgPool2d(x, any({ kernelSize: 2 })));
+  assert.ok(m.includes("F.avgPool2d(x, 2)"), m);
+  m = messageOf(() => new nn.MaxPool2d(any({ kernel_size: 2 })));
+  assert.ok(m.startsWith("MaxPool2d: the kernel size is the first argument"), m);
+  assert.ok(m.includes("new nn.MaxPool2d(2)"), m);
+  m = messageOf(() => new nn.AvgPool2d(any({ kernel_size: [2, 3], stride: 1 })));
+  assert.ok(m.includes("new nn.AvgPool2d([2,3], { stride: 1 })"), m);
+  m = messageOf(() =>
+    new (nn.Conv2d as any)({ in_channels: 3, out_channels: 16, kernel_size: 3, padding: 1 })
+  );
+  assert.ok(m.startsWith("Conv2d: the input channels, output channels and kernel size"), m);
+  assert.ok(m.includes("new nn.Conv2d(3, 16, 3, { padding: 1 })"), m);
+  m = messageOf(() => new (nn.Linear as any)({ in_features: 4, out_features: 2, bias: false }));
+  assert.ok(m.includes("new nn.Linear(4, 2, { bias: false })"), m);
+  m = messageOf(() => new nn.BatchNorm2d(any({ num_features: 8 })));
+  assert.ok(m.startsWith("BatchNorm2d: the number of features"), m);
+  assert.ok(m.includes("new nn.BatchNorm2d(8)"), m);
+  // The positional forms still work.
+  assert.deepEqual(F.maxPool2d(x, 2, { stride: 2 }).shape, [1, 1, 1, 1]);
+  assert.equal(new nn.Conv2d(3, 16, 3, { padding: 1 }).outChannels, 16);
+});
