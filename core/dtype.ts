@@ -62,7 +62,29 @@ export function promoteTypes(a: DType, b: DType): DType {
 }
 
 /** Checks that a string names a dtype, with an error that lists the valid ones. */
-export function checkDType(dtype: string): DType {
+export function checkDType(dtype: string, op?: string): DType {
   if (dtype === "float32" || dtype === "float64" || dtype === "int32") return dtype;
-  throw new TypeError(`unknown dtype "${dtype}": expected "float32", "float64" or "int32"`);
+  // PyTorch's and other libraries' devices ("cuda", "cuda:0", "mps") reach here through
+  // t.to(target), which takes a device or a dtype.
+  checkDevice(op ?? "to", dtype);
+  throw new TypeError(
+    `${op ? `${op}: ` : ""}unknown dtype "${dtype}": expected "float32", "float64" or "int32"`,
+  );
+}
+
+const OTHER_DEVICES =
+  /^(cuda|gpu|mps|xpu|tpu|npu|hip|rocm|metal|vulkan|opengl|webgl|wasm|cpu|webgpu)(:\d+)?$/i;
+
+/**
+ * Throws for a device name this framework does not have ("cuda", "gpu", "mps", "cuda:0",
+ * "CPU"), naming the op and the devices it has; other strings are left to the caller.
+ */
+export function checkDevice(op: string, device: unknown): void {
+  if (device === "cpu" || device === "webgpu") return;
+  if (typeof device !== "string" || !OTHER_DEVICES.test(device)) return;
+  throw new TypeError(
+    `${op}: unknown device "${device}": the devices here are "cpu" and "webgpu"; for a GPU ` +
+      `use "webgpu" (after "await initWebGPU()", or "await pickDevice()", which falls back to ` +
+      `the CPU with the reason)`,
+  );
 }

@@ -40,6 +40,7 @@
  * ```
  * @module
  */
+import { checkDevice } from "./dtype.ts";
 
 /**
  * Keys of PyTorch (or of other libraries) that are spelled differently here, and the key they
@@ -205,6 +206,7 @@ export function checkOptions<T extends object = Record<string, unknown>>(
     );
   }
   if (args.length > index + 1) tooMany(op, args, index);
+  if (keys.includes("device")) checkDevice(op, value.device);
   for (const key of Object.keys(value)) {
     if (keys.includes(key)) continue;
     const suggestion = suggestKey(key, keys);

@@ -43,3 +43,21 @@ Deno.test("an options object where the kernel size or the sizes belong shows the
   assert.deepEqual(F.maxPool2d(x, 2, { stride: 2 }).shape, [1, 1, 1, 1]);
   assert.equal(new nn.Conv2d(3, 16, 3, { padding: 1 }).outChannels, 16);
 });
+
+Deno.test("a device of PyTorch or another library names the devices this framework has", () => {
+  const x = tensor([1, 2]);
+  for (
+    const [call, op, device] of [
+      [() => x.to("cuda" as any), "to", "cuda"],
+      [() => x.to("cuda:0" as any), "to", "cuda:0"],
+      [() => x.to({ device: "mps" } as any), "to", "mps"],
+      [() => tensor([1], { device: "gpu" } as any), "tensor", "gpu"],
+      [() => new nn.Linear(2, 2).to("cuda" as any), "Module.to", "cuda"],
+    ] as [() => unknown, string, string][]
+  ) {
+    const m = messageOf(call);
+    assert.ok(m.startsWith(`${op}: unknown device "${device}"`), m);
+    assert.ok(m.includes(`the devices here are "cpu" and "webgpu"; for a GPU use "webgpu"`), m);
+  }
+  assert.match(messageOf(() => x.to("float" as any)), /^to: unknown dtype "float"/);
+});

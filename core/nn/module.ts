@@ -303,7 +303,7 @@ export abstract class Module {
         "device",
       ]);
     if (dtype !== undefined) {
-      checkDType(dtype);
+      checkDType(dtype, "Module.to");
       if (!isFloat(dtype)) {
         throw new TypeError(
           `Module.to: a model's parameters can only become a float dtype (float32, float64), ` +

@@ -63,7 +63,7 @@ export function to(x: Tensor, target: Device | DType): Tensor {
     const out = new Tensor(backend.upload(from.readSync(x.storage, x.dtype)), x.shape, x.dtype);
     return record("to", out, [x], (grad) => [to(grad, x.device)]);
   }
-  const dtype = checkDType(target);
+  const dtype = checkDType(target, "to");
   if (x.dtype === dtype) return x;
   if (dtype === "int32" && isFloat(x.dtype)) checkIntegerRange(x);
   const storage = getBackend(x.device).cast(x.storage, x.numel(), x.dtype, dtype);
