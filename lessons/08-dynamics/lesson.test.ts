@@ -18,6 +18,16 @@ async function run(): Promise<void> {
   await ran;
 }
 
+/** A share the lesson showed as a percentage ("40.7%") under `label`, as a number from 0 to 1. */
+function share(label: string): number {
+  const shown = shownValue(events, label);
+  assert.ok(
+    typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
+    `the lesson shows a percentage labelled "${label}", got ${shown}`,
+  );
+  return Number(shown.slice(0, -1)) / 100;
+}
+
 /** A number the lesson showed under `label`. */
 function value(label: string): number {
   const shown = shownValue(events, label);
@@ -92,19 +102,19 @@ Deno.test("lesson 8 (quick): the run that diverges without clipping trains with 
   await run();
   const firstNaN = value("first NaN step without clipping");
   assert.ok(firstNaN > 0, `without clipping the loss becomes NaN (first NaN step ${firstNaN})`);
-  const without = value("validation accuracy without clipping");
-  const clipped = value("validation accuracy with clipping");
+  const without = share("validation accuracy without clipping");
+  const clipped = share("validation accuracy with clipping");
   assert.ok(clipped > 0.3 && clipped > without + 0.15, `clipped ${clipped}, without ${without}`);
 });
 
 Deno.test("lesson 8 (quick): log-uniform sampling and a search chosen on validation", async () => {
   await run();
-  const uniform = value("share of uniform draws below 1e-2");
-  const logUniform = value("share of log-uniform draws below 1e-2");
+  const uniform = share("share of uniform draws below 1e-2");
+  const logUniform = share("share of log-uniform draws below 1e-2");
   assert.ok(Math.abs(uniform - 0.1) < 0.02, `uniform draws below 1e-2: ${uniform}`);
   assert.ok(Math.abs(logUniform - 2 / 3) < 0.03, `log-uniform draws below 1e-2: ${logUniform}`);
-  const validation = value("validation accuracy of the chosen run");
-  const test = value("test accuracy of the chosen run (measured once)");
+  const validation = share("validation accuracy of the chosen run");
+  const test = share("test accuracy of the chosen run (measured once)");
   assert.ok(validation > 0.65, `the chosen run's validation accuracy ${validation}`);
   assert.ok(Math.abs(test - validation) < 0.08, `test ${test} near validation ${validation}`);
 

@@ -38,7 +38,7 @@ step(
     rate, a batch size);
   - the **test** set, used **once**, at the very end, for the run we picked.
 
-  The seeds of this course blur the last two: they compute "validation" accuracy on the test
+  Many PyTorch tutorials blur the last two: they compute "validation" accuracy on the test
   loader and choose by it. A test score that was used to choose is no longer an estimate of how
   the model does on new data, since the choice favours whatever happened to fit the test images.
   Here the validation images come out of the training file; the test file is read only in the
@@ -88,10 +88,10 @@ step(
   returns each step's loss, and an evaluation under \`noGrad()\` that returns the loss and the
   accuracy over a whole set.
 
-  The evaluation computes the loss over all images at once. The seeds add up the mean loss of
-  each batch and divide by the number of batches, which weighs the images of a smaller last batch
-  more than the others; over all images at once (or summing \`loss * batchSize\` and dividing by
-  the number of images) every image counts the same.
+  The evaluation computes the loss over all images at once. A common tutorial loop adds up the
+  mean loss of each batch and divides by the number of batches, which weighs the images of a
+  smaller last batch more than the others; over all images at once (or summing
+  \`loss * batchSize\` and dividing by the number of images) every image counts the same.
 
   \`trainEpoch\` takes an optional \`maxNorm\` for the gradient clipping of a later step.
 `,
@@ -367,7 +367,7 @@ step(
   (The factors are for the variance; the standard deviation changes by their square root.)
 
   Xavier's rule keeps the variance for activations that are symmetric around 0 (tanh): it was
-  derived without the ReLU's halving. Kaiming's doubles it back for ReLU. The seeds say to
+  derived without the ReLU's halving. Kaiming's doubles it back for ReLU. Tutorials often say to
   "choose Xavier or Kaiming according to the situation"; the situation is the activation: Kaiming
   for ReLU, Xavier for tanh and sigmoid. Nor is PyTorch's default the Kaiming rule for ReLU,
   despite its name (\`kaiming_uniform_\` with \`a = sqrt(5)\`): it is three times smaller.
@@ -458,8 +458,8 @@ const stdRatio = (scheme: string) => activationStds[scheme].at(-1)! / activation
 const gradRatio = (scheme: string) => gradientNorms[scheme][0] / gradientNorms[scheme].at(-1)!;
 show.value("Kaiming: std of layer 11 / std of layer 1", stdRatio("Kaiming"));
 show.value("Xavier: std of layer 11 / std of layer 1", stdRatio("Xavier"));
-show.value("too small: std of layer 11", activationStds["too small"].at(-1)!);
-show.value("too large: std of layer 11", activationStds["too large"].at(-1)!);
+show.value("too small: std of layer 11", activationStds["too small"].at(-1)!.toExponential(1));
+show.value("too large: std of layer 11", activationStds["too large"].at(-1)!.toExponential(1));
 show.value("default: grad norm of layer 1 / layer 12", gradRatio("PyTorch default"));
 show.value("Kaiming: grad norm of layer 1 / layer 12", gradRatio("Kaiming"));
 
@@ -528,10 +528,11 @@ step(
   - **Adam**: RMSprop's scaling plus momentum on $g$, with a correction of the two running
     averages for starting at 0.
 
-  SGD, momentum and Nesterov use $\eta = 0.01$ (the seeds' SGD settings are $\eta = 0.001$ with
-  momentum 0.9); RMSprop and Adam $\eta = 0.001$, their usual value. Momentum at $\eta = 0.01$ is
-  roughly SGD at $\eta = 0.1$: comparing optimizers at one shared $\eta$ says little, each has
-  its own good range (the search at the end of this lesson looks for it).
+  SGD, momentum and Nesterov use $\eta = 0.01$ (a typical tutorial's SGD settings are
+  $\eta = 0.001$ with momentum 0.9); RMSprop and Adam $\eta = 0.001$, their usual value.
+  Momentum at $\eta = 0.01$ is roughly SGD at $\eta = 0.1$: comparing optimizers at one shared
+  $\eta$ says little, each has its own good range (the search at the end of this lesson looks for
+  it).
 `,
 );
 const optimizerEpochs = quick ? 2 : 4;
@@ -633,8 +634,16 @@ show.plot({
 });
 show.table(clipRows);
 show.value("first NaN step without clipping", clipResults["no clipping"].firstBad);
-show.value("validation accuracy without clipping", clipResults["no clipping"].accuracy);
-show.value("validation accuracy with clipping", clipResults["clipGradNorm_ at 1"].accuracy);
+/** A share (0 to 1) as the tables write it: "40.7%". */
+const percentOf = (share: number) => `${(100 * share).toFixed(1)}%`;
+show.value(
+  "validation accuracy without clipping",
+  percentOf(clipResults["no clipping"].accuracy),
+);
+show.value(
+  "validation accuracy with clipping",
+  percentOf(clipResults["clipGradNorm_ at 1"].accuracy),
+);
 
 step(
   "Hyper-parameter search: sampling the learning rate",
@@ -668,8 +677,11 @@ show.table([
     "below 1e-2": `${(100 * shareBelow(logUniformRates, 1e-2)).toFixed(1)}%`,
   },
 ], { title: "Where 10,000 sampled learning rates land" });
-show.value("share of uniform draws below 1e-2", shareBelow(uniformRates, 1e-2));
-show.value("share of log-uniform draws below 1e-2", shareBelow(logUniformRates, 1e-2));
+show.value("share of uniform draws below 1e-2", percentOf(shareBelow(uniformRates, 1e-2)));
+show.value(
+  "share of log-uniform draws below 1e-2",
+  percentOf(shareBelow(logUniformRates, 1e-2)),
+);
 
 step(
   "Hyper-parameter search: grid and random search",
@@ -687,9 +699,9 @@ step(
     search explores it more finely.
 
   Note how the batch size and the learning rate interact: at a fixed number of epochs a batch of
-  16 takes 8 times as many steps as a batch of 128, and each step is noisier. The seeds list the
-  number of epochs (10 to 50) as one more hyper-parameter; early stopping on the validation loss
-  (lesson 6) chooses it for free.
+  16 takes 8 times as many steps as a batch of 128, and each step is noisier. Tutorials often
+  list the number of epochs (10 to 50) as one more hyper-parameter; early stopping on the
+  validation loss (lesson 6) chooses it for free.
 
   The winner of both searches is measured **once** on the test set.
 `,
@@ -777,15 +789,12 @@ show.value(
     chosen.lr.toExponential(1)
   }, batch ${chosen.batchSize}`,
 );
-show.value("validation accuracy of the chosen run", chosen.val.accuracy);
-show.value("test accuracy of the chosen run (measured once)", testResult.accuracy);
-
-step(
-  "What this lesson showed",
-  md`
-  The numbers of this run, measured above. The lesson's test asserts them in the quick run.
-`,
+show.value("validation accuracy of the chosen run", percentOf(chosen.val.accuracy));
+show.value(
+  "test accuracy of the chosen run (measured once)",
+  percentOf(testResult.accuracy),
 );
+
 show.summary([
   {
     label: "decaying schedules vs a constant rate (validation loss)",
