@@ -131,8 +131,8 @@ step(
   to the same seed, so both start from **the same initial weights**: any difference in the results
   comes from the data alone.
 
-  The next steps call two functions defined here: \`makeModel\`, which builds the network from
-  a seed, and \`fit\`, which trains it.
+  The code of this step defines two functions that the next steps call: \`makeModel\`, which
+  builds the network from a seed, and \`fit\`, which trains it.
 `,
 );
 const epochs = quick ? 600 : 1500;

@@ -113,12 +113,12 @@ step(
   ModuleList has no \`forward\` of its own: the model's \`forward\` loops over it, which leaves
   room for anything between the blocks.
 
-  To see what the shortcut does, the **plain block** below has exactly the same layers and
-  parameters as the residual one and differs in one line: its \`forward\` does not add the
-  input. \`DeepCnn\` builds the same network from either kind of block: a stem (a strided 3x3
-  convolution and a max pool, from 28x28 down to 7x7), a stack of blocks, an average over the
-  image and a linear layer to the 10 classes. Ten blocks make 20 convolutions in the stack: 22
-  convolution and linear layers in all (and 20 batch norms).
+  To see what the shortcut does, this step also defines a **plain block**, which has exactly the
+  same layers and parameters as the residual one and differs in one line: its \`forward\` does
+  not add the input. \`DeepCnn\` builds the same network from either kind of block: a stem (a
+  strided 3x3 convolution and a max pool, from 28x28 down to 7x7), a stack of blocks, an average
+  over the image and a linear layer to the 10 classes. Ten blocks make 20 convolutions in the
+  stack: 22 convolution and linear layers in all (and 20 batch norms).
 `,
 );
 class PlainBlock extends ResidualBlock {
