@@ -213,10 +213,12 @@ export class Tensor {
   // ---- reading values ------------------------------------------------------------------------
 
   /** The values as a flat typed array (a copy). */
-  async data(): Promise<TypedArray> {
-    // Index checks that a GPU ran since the last read back report first (device_checks.ts).
-    await runDeviceChecks();
-    return await getBackend(this.device).read(this.storage, this.dtype);
+  data(): Promise<TypedArray> {
+    return readback("data", "t.dataSync()", async () => {
+      // Index checks that a GPU ran since the last read back report first (device_checks.ts).
+      await runDeviceChecks();
+      return await getBackend(this.device).read(this.storage, this.dtype);
+    });
   }
 
   /** The values as a flat typed array, synchronously (CPU tensors only). */
@@ -232,19 +234,28 @@ export class Tensor {
   }
 
   /** The single value of a one-element tensor. */
-  async item(): Promise<number> {
-    if (this.numel() !== 1) {
+  item(): Promise<number> {
+    return readback("item", "t.itemSync()", async () => {
+      checkOneElement("item", this);
+      return (await this.data())[0];
+    });
+  }
+
+  /** The single value of a one-element tensor, synchronously (CPU tensors only). */
+  itemSync(): number {
+    checkOneElement("itemSync", this);
+    if (!getBackend(this.device).readSync) {
       throw new Error(
-        `item: only a tensor with one element can be converted to a number, ` +
-          `this one has shape ${fmtShape(this.shape)} (${this.numel()} elements)`,
+        `itemSync: tensors on "${this.device}" can only be read asynchronously: ` +
+          `use "await t.item()"`,
       );
     }
-    return (await this.data())[0];
+    return this.dataSync()[0];
   }
 
   /** The values as nested arrays (a number for a scalar). */
-  async toArray(): Promise<NestedArray> {
-    return nest(await this.data(), this.shape);
+  toArray(): Promise<NestedArray> {
+    return readback("toArray", null, async () => nest(await this.data(), this.shape));
   }
 
   /** A short description: `Tensor(shape=[2, 3], dtype=float32, device=cpu)`. */
@@ -363,10 +374,12 @@ export class Tensor {
     return sh.to(this, "int32");
   }
   /** A copy of the values on the CPU (reads back from a GPU, so it is asynchronous). */
-  async cpu(): Promise<Tensor> {
-    if (this.device === "cpu") return this;
-    const values = await this.data();
-    return new Tensor(getBackend("cpu").upload(values), this.shape, this.dtype);
+  cpu(): Promise<Tensor> {
+    return readback("cpu", null, async () => {
+      if (this.device === "cpu") return this;
+      const values = await this.data();
+      return new Tensor(getBackend("cpu").upload(values), this.shape, this.dtype);
+    });
   }
   /** A copy with its own storage (gradients flow through it). */
   clone(): Tensor {
@@ -625,6 +638,54 @@ export class Tensor {
   matmul(other: Tensor): Tensor {
     return matmul(this, other);
   }
+}
+
+function checkOneElement(op: string, t: Tensor): void {
+  if (t.numel() !== 1) {
+    throw new Error(
+      `${op}: only a tensor with one element can be converted to a number, ` +
+        `this one has shape ${fmtShape(t.shape)} (${t.numel()} elements)`,
+    );
+  }
+}
+
+/**
+ * The Promise that a read back (`t.item()`, `t.data()`, ...) returns: `await` and `then` work as
+ * for any Promise, but a use as a value, without `await` (`total += loss.item()` would give
+ * "0[object Promise]", `Number(t.item())` NaN, `loss.item().toFixed(3)` "is not a function"),
+ * is an error that says to await it.
+ */
+class Readback<T> extends Promise<T> {
+  // `then` and `catch` give plain Promises (they are awaited already).
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  /** The error message for a use without `await`, set by {@link readback}. */
+  declare unawaited: string;
+}
+
+function notAwaited(this: Readback<unknown>): never {
+  throw new TypeError(this.unawaited);
+}
+for (const name of [Symbol.toPrimitive, "valueOf", "toString", "toFixed", "map", "forEach"]) {
+  Object.defineProperty(Readback.prototype, name, { value: notAwaited });
+}
+for (const name of [Symbol.iterator, "length"]) {
+  Object.defineProperty(Readback.prototype, name, {
+    get(this: Readback<unknown>) {
+      throw new TypeError(this.unawaited);
+    },
+  });
+}
+
+/** Runs an asynchronous read back, returning a {@link Readback} that names `op`. */
+function readback<T>(op: string, sync: string | null, work: () => Promise<T>): Promise<T> {
+  const promise = new Readback<T>((resolve, reject) => work().then(resolve, reject));
+  Object.defineProperty(promise, "unawaited", {
+    value: `${op}: t.${op}() is asynchronous (it returns a Promise), so it cannot be used as ` +
+      `a value: write "await t.${op}()"` + (sync ? ` (or ${sync} on the CPU)` : ""),
+  });
+  return promise;
 }
 
 /** The error for a use of released storage, with the way to keep the values. */

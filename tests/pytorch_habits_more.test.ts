@@ -61,3 +61,31 @@ Deno.test("a device of PyTorch or another library names the devices this framewo
   }
   assert.match(messageOf(() => x.to("float" as any)), /^to: unknown dtype "float"/);
 });
+
+Deno.test("a read back used without await says to await it; await and then still work", async () => {
+  const loss = tensor([1.5, 2]).sum();
+  let running = 0;
+  let m = messageOf(() => (running += loss.item() as any));
+  assert.equal(
+    m,
+    "item: t.item() is asynchronous (it returns a Promise), so it cannot be used as a value: " +
+      'write "await t.item()" (or t.itemSync() on the CPU)',
+  );
+  assert.ok(messageOf(() => Number(loss.item())).startsWith("item: t.item() is asynchronous"));
+  assert.ok(messageOf(() => (loss.item() as any).toFixed(3)).includes('"await t.item()"'));
+  m = messageOf(() => `${loss.data()}`);
+  assert.ok(m.includes('write "await t.data()" (or t.dataSync() on the CPU)'), m);
+  assert.ok(messageOf(() => [...(loss.data() as any)]).startsWith("data: t.data() is async"));
+  m = messageOf(() => (tensor([1, 2]).toArray() as any).map((v: number) => v));
+  assert.ok(m.startsWith("toArray: t.toArray() is asynchronous") && !m.includes("Sync"), m);
+  assert.ok(messageOf(() => String(loss.cpu())).includes('"await t.cpu()"'));
+  // The ordinary uses.
+  running += await loss.item();
+  assert.equal(running, 3.5);
+  assert.equal(loss.itemSync(), 3.5);
+  assert.equal(await loss.item().then((v) => v * 2), 7);
+  assert.ok(loss.item() instanceof Promise);
+  assert.deepEqual(await Promise.all([loss.toArray(), tensor([1, 2]).toArray()]), [3.5, [1, 2]]);
+  await assert.rejects(tensor([1, 2]).item(), /item: only a tensor with one element/);
+  assert.match(messageOf(() => tensor([1, 2]).itemSync()), /^itemSync: only a tensor with one/);
+});
