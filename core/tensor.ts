@@ -744,14 +744,13 @@ function checkShapeArray(op: string, args: IArguments): void {
  */
 export function sayWhereNamesWent(target: object, kind: string, names: Record<string, string>) {
   for (const [name, instead] of Object.entries(names)) {
-    Object.defineProperty(target, name, {
-      enumerable: false,
-      get() {
-        throw new TypeError(
-          `${kind}.${name}: the names here are PyTorch's in camelCase: use ${instead}`,
-        );
-      },
-    });
+    const fail = () => {
+      throw new TypeError(
+        `${kind}.${name}: the names here are PyTorch's in camelCase: use ${instead}`,
+      );
+    };
+    // The setter too: `t.requires_grad = true` would otherwise say "has only a getter".
+    Object.defineProperty(target, name, { enumerable: false, get: fail, set: fail });
   }
 }
 
@@ -793,6 +792,23 @@ Object.defineProperty(Tensor.prototype.size, Symbol.toPrimitive, {
     throw new TypeError(
       "size: x.size is a method, PyTorch's shape (x.size(), x.size(0)); for the number of " +
         "elements use x.numel()",
+    );
+  },
+});
+
+// PyTorch's `w.data -= lr * w.grad`, written `w.data = w.sub(0.1)`, would silently replace the
+// method `data()` of this tensor: say how to change values here instead.
+const readData = Tensor.prototype.data;
+Object.defineProperty(Tensor.prototype, "data", {
+  configurable: true,
+  enumerable: false,
+  get: () => readData,
+  set() {
+    throw new TypeError(
+      "data: t.data is a method here (await t.data() reads the values), not PyTorch's " +
+        "t.data to assign to. To change a tensor's values in place write " +
+        "{ using _ = noGrad(); w.assign(w.sub(0.1)); } (PyTorch's w.data -= 0.1), " +
+        "or let an optimizer do it: optimizer.step()",
     );
   },
 });

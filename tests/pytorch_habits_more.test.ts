@@ -89,3 +89,19 @@ Deno.test("a read back used without await says to await it; await and then still
   await assert.rejects(tensor([1, 2]).item(), /item: only a tensor with one element/);
   assert.match(messageOf(() => tensor([1, 2]).itemSync()), /^itemSync: only a tensor with one/);
 });
+
+Deno.test("w.data = ... (PyTorch's w.data -= ...) says how to change values here", async () => {
+  const w = tensor([1, 2], { requiresGrad: true });
+  const m = messageOf(() => ((w as any).data = w.sub(0.1)));
+  assert.ok(m.startsWith("data: t.data is a method here"), m);
+  assert.ok(m.includes("{ using _ = noGrad(); w.assign(w.sub(0.1)); }"), m);
+  assert.ok(m.includes("optimizer.step()"), m);
+  // data() still reads, and is the same method on every tensor.
+  assert.deepEqual(Array.from(await w.data()), [1, 2]);
+  assert.equal(w.data, tensor([3]).data);
+  // A snake_case name assigned to says where it went, as when it is read.
+  assert.match(
+    messageOf(() => ((w as any).requires_grad = true)),
+    /^Tensor\.requires_grad: the names here are PyTorch's in camelCase: use t\.requiresGrad/,
+  );
+});
