@@ -6,7 +6,8 @@
 
 /**
  * Copies the files under `from` into `to` (folders included), keeping those whose name passes
- * `keep`; returns how many files were copied. A missing `from` copies nothing.
+ * `keep`; returns how many files were copied. A missing or unreadable `from` is an error, so a
+ * build never leaves out a folder silently.
  */
 export async function copy(
   from: URL,
@@ -16,8 +17,10 @@ export async function copy(
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(from));
-  } catch {
-    return 0;
+  } catch (error) {
+    throw new Error(`build: cannot read ${decodeURIComponent(from.pathname)} to copy it`, {
+      cause: error,
+    });
   }
   await Deno.mkdir(to, { recursive: true });
   let count = 0;

@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { buildSite } from "../site/build.ts";
+import { katexDir } from "../site/app.ts";
+import { copy } from "../site/copy.ts";
 
 const OUT = new URL("../out/site-test/build/", import.meta.url);
 
@@ -68,3 +70,27 @@ Deno.test(
     assert.ok(notFound.includes('href="/course/static/style.css"'));
   },
 );
+
+Deno.test("KaTeX's stylesheet is found where Deno installs it, and its absence is an error", async () => {
+  const version = /^npm:\/?(katex@[^/]+)/.exec(import.meta.resolve("katex"))?.[1];
+  assert.ok(version, "the import map names no KaTeX version");
+  const root = await Deno.makeTempDir({ prefix: "gradlab-katex-" });
+  try {
+    const rootUrl = new URL(`file://${root}/`);
+    // A fresh clone: KaTeX only under node_modules/.deno, with no node_modules/katex link.
+    assert.throws(() => katexDir(rootUrl), /KaTeX's stylesheet/);
+    const dist = new URL(`node_modules/.deno/${version}/node_modules/katex/dist/`, rootUrl);
+    await Deno.mkdir(dist, { recursive: true });
+    await Deno.writeTextFile(new URL("katex.min.css", dist), ".katex{}");
+    assert.equal(katexDir(rootUrl).href, dist.href);
+    // The repository's own install has the stylesheet too.
+    assert.ok((await Deno.stat(new URL("katex.min.css", katexDir()))).isFile);
+    // Copying a folder that is not there fails instead of copying nothing.
+    await assert.rejects(
+      copy(new URL("missing/", rootUrl), new URL("out/", rootUrl)),
+      /cannot read/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
