@@ -176,10 +176,37 @@ export function isGradEnabled(): boolean {
 export function noGrad(): Disposable & { restore(): void } {
   const previous = gradEnabled;
   gradEnabled = false;
+  // Where it was made, for the error of a backward() while it is still active (the stack is
+  // formatted only then).
+  const guard = { made: new Error() };
+  openGuards.push(guard);
+  if (openGuards.length > 100) openGuards.shift(); // bare noGrad() calls in a loop
   const restore = () => {
     gradEnabled = previous;
+    const index = openGuards.lastIndexOf(guard);
+    if (index >= 0) openGuards.splice(index, 1);
   };
   return { restore, [Symbol.dispose]: restore };
+}
+
+/** The noGrad() guards not yet disposed. */
+const openGuards: { made: Error }[] = [];
+
+/**
+ * Why graph recording is off, for the error of an op that found no graph: the noGrad() guard
+ * still active and where it was made (a bare `noGrad();`, PyTorch's `torch.no_grad()` without
+ * `with`, turns recording off for the rest of the program), or withNoGrad(). Empty when
+ * recording is on.
+ */
+export function noGradReason(): string {
+  if (gradEnabled) return "";
+  const guard = openGuards[openGuards.length - 1];
+  if (!guard) return "gradient recording is off here: this runs inside withNoGrad()";
+  const line = guard.made.stack?.split("\n")[2]?.trim().replace(/^at /, "");
+  return `a noGrad() guard${line ? ` made at ${line}` : ""} is still active, so no op ` +
+    `records the graph (a bare "noGrad();" turns gradients off for the rest of the program). ` +
+    `Hold the guard inside a block, { using _ = noGrad(); ... }, or dispose it when done ` +
+    `(guard[Symbol.dispose]() or guard.restore())`;
 }
 
 /** Runs `fn` with graph recording off and returns its result. */

@@ -14,6 +14,7 @@ import {
   checkInPlace,
   type GradNode,
   madeInBackward,
+  noGradReason,
   runBackward,
 } from "./autograd.ts";
 import { getBackend, type Storage } from "./backend.ts";
@@ -280,9 +281,12 @@ export class Tensor {
       );
     }
     if (!this.requiresGrad) {
+      const reason = noGradReason();
       throw new Error(
-        `backward: this tensor does not require a gradient and has no graph: did you forget ` +
-          `{ requiresGrad: true } on the inputs, or compute it inside noGrad()?`,
+        `backward: this tensor does not require a gradient and has no graph: ` +
+          (reason ||
+            `did you forget { requiresGrad: true } on the inputs, or compute it inside ` +
+              `noGrad()?`),
       );
     }
     if (gradient === undefined) {

@@ -4,7 +4,7 @@
  * checker): each must throw an error that names the op, what was wrong and what to write.
  */
 import assert from "node:assert/strict";
-import { F, nn, tensor } from "../mod.ts";
+import { F, isGradEnabled, nn, noGrad, tensor, withNoGrad } from "../mod.ts";
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -104,4 +104,28 @@ Deno.test("w.data = ... (PyTorch's w.data -= ...) says how to change values here
     messageOf(() => ((w as any).requires_grad = true)),
     /^Tensor\.requires_grad: the names here are PyTorch's in camelCase: use t\.requiresGrad/,
   );
+});
+
+Deno.test("backward() after a bare noGrad() says the guard is still active and where it was made", () => {
+  const w = tensor([1, 2], { requiresGrad: true });
+  {
+    using _ = noGrad();
+  }
+  w.mul(2).sum().backward(); // a disposed guard leaves nothing behind
+  const guard = noGrad(); // PyTorch's torch.no_grad() without `with`
+  try {
+    const m = messageOf(() => w.mul(2).sum().backward());
+    assert.ok(m.startsWith("backward: this tensor does not require a gradient"), m);
+    assert.ok(m.includes("a noGrad() guard made at "), m);
+    assert.ok(m.includes("pytorch_habits_more.test.ts:"), m);
+    assert.ok(m.includes('a bare "noGrad();" turns gradients off'), m);
+    assert.ok(m.includes("{ using _ = noGrad(); ... }"), m);
+  } finally {
+    guard.restore();
+  }
+  assert.ok(isGradEnabled());
+  const m = messageOf(() => withNoGrad(() => w.mul(2).sum().backward()));
+  assert.ok(m.includes("inside withNoGrad()"), m);
+  // Without any guard the message is the one about requiresGrad.
+  assert.ok(messageOf(() => tensor([1]).sum().backward()).includes("{ requiresGrad: true }"));
 });
