@@ -15,7 +15,6 @@ import { highlight } from "./highlight.ts";
 import { type LessonListSource, loadLessonList, type SiteLesson } from "./lessons.ts";
 import { fromFileUrl, lessonDataDir, repoRoot, repoUrl, staticDir } from "./paths.ts";
 import { readReadme } from "./readme.ts";
-import { CONTENT_SECURITY_POLICY } from "./csp.ts";
 import {
   basePath,
   matchPattern,
@@ -324,11 +323,22 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cross-origin-resource-policy": "same-origin",
 };
 
-/** Headers of pages: what they may load (see csp.ts). */
+/** Headers of pages: what they may load (only this site; inline styles of plots and code). */
 const PAGE_HEADERS: Record<string, string> = {
   ...SECURITY_HEADERS,
   "cache-control": "no-cache",
-  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "content-security-policy": [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+  ].join("; "),
 };
 
 /** Content types of the files the site serves. */
@@ -364,8 +374,6 @@ function bytesResponse(bytes: Uint8Array, name: string): Response {
       "content-type": contentType(name),
       "cache-control": "no-cache",
       ...SECURITY_HEADERS,
-      // Static files get the pages' policy too (a worker script or an SVG obeys its own).
-      "content-security-policy": CONTENT_SECURITY_POLICY,
     },
   });
 }
