@@ -13,6 +13,15 @@ Deno.test("lesson 4 (quick): with batch norm the loss falls faster at lr 0.1", a
   const url = new URL("./lesson.ts", import.meta.url);
   await runLesson(url, { quick: true, device: "cpu", seed: 0 }, (event) => events.push(event));
   const value = (label: string) => shownValue(events, label) as number;
+  /** A share shown as a percentage ("80.0%"), as a number from 0 to 1. */
+  const share = (label: string) => {
+    const shown = shownValue(events, label);
+    assert.ok(
+      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
+      `the lesson shows a percentage labelled "${label}", got ${shown}`,
+    );
+    return Number(shown.slice(0, -1)) / 100;
+  };
 
   const plainLoss = value("training loss without batch norm, mean of the last 20 steps");
   const bnLoss = value("training loss with batch norm, mean of the last 20 steps");
@@ -30,8 +39,8 @@ Deno.test("lesson 4 (quick): with batch norm the loss falls faster at lr 0.1", a
       `(${bnStd}) than without (${plainStd})`,
   );
 
-  const plainAccuracy = value("test accuracy without batch norm");
-  const bnAccuracy = value("test accuracy with batch norm");
+  const plainAccuracy = share("test accuracy without batch norm");
+  const bnAccuracy = share("test accuracy with batch norm");
   assert.ok(
     bnAccuracy > plainAccuracy,
     `test accuracy with batch norm ${bnAccuracy} should beat ${plainAccuracy}`,

@@ -441,8 +441,8 @@ show.value(
   `${runningMeanBefore[0].toFixed(4)} / ${runningMeanAfter[0].toFixed(4)}`,
 );
 model.eval();
-show.value("test accuracy without batch norm", accuracy(plainPredictions));
-show.value("test accuracy with batch norm", results.eval);
+show.value("test accuracy without batch norm", percent(accuracy(plainPredictions)));
+show.value("test accuracy with batch norm", percent(results.eval));
 
 show.summary([
   {
