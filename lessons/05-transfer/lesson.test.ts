@@ -11,14 +11,22 @@ Deno.test("lesson 5 (quick): transfer beats scratch by 3 points or more", async 
   const events: OutputEvent[] = [];
   const url = new URL("./lesson.ts", import.meta.url);
   await runLesson(url, { quick: true, device: "cpu", seed: 0 }, (event) => events.push(event));
-  const value = (label: string) => shownValue(events, label) as number;
+  /** A share shown as a percentage ("85.0%"), as a number from 0 to 1. */
+  const share = (label: string) => {
+    const shown = shownValue(events, label);
+    assert.ok(
+      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
+      `the lesson shows a percentage labelled "${label}", got ${shown}`,
+    );
+    return Number(shown.slice(0, -1)) / 100;
+  };
 
-  const old = value("pretrained network, accuracy on its own classes");
+  const old = share("pretrained network, accuracy on its own classes");
   assert.ok(old > 0.8, `the pretrained network gets ${old} on its own classes, expected > 0.8`);
 
-  const scratch = value("test accuracy after the last epoch, from scratch");
-  const frozen = value("test accuracy after the last epoch, frozen features");
-  const finetuned = value("test accuracy after the last epoch, fine-tuned");
+  const scratch = share("test accuracy after the last epoch, from scratch");
+  const frozen = share("test accuracy after the last epoch, frozen features");
+  const finetuned = share("test accuracy after the last epoch, fine-tuned");
   assert.ok(
     frozen > scratch && finetuned > scratch,
     `both pretrained starts should beat scratch: frozen ${frozen}, fine-tuned ` +

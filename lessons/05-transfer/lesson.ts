@@ -361,10 +361,10 @@ function after(epoch: number) {
   };
 }
 const final = after(epochs);
-show.value("pretrained network, accuracy on its own classes", oldAccuracy);
-show.value("test accuracy after the last epoch, from scratch", final.scratch);
-show.value("test accuracy after the last epoch, frozen features", final.frozen);
-show.value("test accuracy after the last epoch, fine-tuned", final.finetuned);
+show.value("pretrained network, accuracy on its own classes", percent(oldAccuracy));
+show.value("test accuracy after the last epoch, from scratch", percent(final.scratch));
+show.value("test accuracy after the last epoch, frozen features", percent(final.frozen));
+show.value("test accuracy after the last epoch, fine-tuned", percent(final.finetuned));
 
 const facts = [
   { label: "pretrained network on its own classes 0-4", value: percent(oldAccuracy) },
