@@ -23,22 +23,31 @@ Deno.test("lesson 10 (quick): pruning with the right mask, fine-tuning, a lossle
     assert.ok(shown !== undefined, `the lesson shows no value "${label}"`);
     return shown as number;
   };
+  /** A share shown as a percentage ("91.3%"), as a number from 0 to 1. */
+  const share = (label: string) => {
+    const shown = shownValue(events, label);
+    assert.ok(
+      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
+      `the lesson shows a percentage labelled "${label}", got ${shown}`,
+    );
+    return Number(shown.slice(0, -1)) / 100;
+  };
 
-  const small = value("accuracy with the tutorial's mask (median threshold)");
-  const large = value("accuracy with magnitude pruning (50%)");
+  const small = share("accuracy with the tutorial's mask (median threshold)");
+  const large = share("accuracy with magnitude pruning (50%)");
   assert.ok(large > small + 0.2, `magnitude pruning ${large} should beat the tutorial's ${small}`);
 
-  const pruned = value("accuracy pruned 90% before fine-tuning");
-  const fineTuned = value("accuracy pruned 90% after fine-tuning");
+  const pruned = share("accuracy pruned 90% before fine-tuning");
+  const fineTuned = share("accuracy pruned 90% after fine-tuning");
   assert.ok(
     fineTuned > pruned + 0.2,
     `fine-tuning should recover accuracy: ${pruned} before, ${fineTuned} after`,
   );
-  const sparsity = value("share of zero weights after fine-tuning");
+  const sparsity = share("share of zero weights after fine-tuning");
   assert.ok(Math.abs(sparsity - 0.9) < 1e-3, `the masks held through training: ${sparsity}`);
 
-  const alone = value("student alone test accuracy");
-  const distilled = value("distilled student test accuracy");
+  const alone = share("student alone test accuracy");
+  const distilled = share("distilled student test accuracy");
   assert.ok(
     distilled > alone + 0.01,
     `the student taught by the CNN (${distilled}) should beat the one on the labels (${alone})`,

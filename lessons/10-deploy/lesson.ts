@@ -77,7 +77,9 @@ async function accuracy(model: nn.Module): Promise<number> {
 const teacherAccuracy = await accuracy(teacher);
 const teacherSummary = summary(teacher, [1, 1, 28, 28]);
 show.text("```\n" + String(teacherSummary) + "\n```");
-show.value("test accuracy of the served CNN", teacherAccuracy);
+/** A share (0 to 1) as the tables write it: "91.3%". */
+const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
+show.value("test accuracy of the served CNN", percent(teacherAccuracy));
 
 step(
   "Magnitude pruning, and the tutorial's mask",
@@ -141,7 +143,6 @@ for (const [layer] of prunable(keepsLarge)) {
 }
 const smallAccuracy = await accuracy(keepsSmall);
 const largeAccuracy = await accuracy(keepsLarge);
-const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
 show.table([
   {
     mask: "none (the served model)",
@@ -159,8 +160,8 @@ show.table([
     "test accuracy": percent(largeAccuracy),
   },
 ], { title: "Threshold at the median |w| of each layer" });
-show.value("accuracy with the tutorial's mask (median threshold)", smallAccuracy);
-show.value("accuracy with magnitude pruning (50%)", largeAccuracy);
+show.value("accuracy with the tutorial's mask (median threshold)", percent(smallAccuracy));
+show.value("accuracy with magnitude pruning (50%)", percent(largeAccuracy));
 
 step(
   "Accuracy against sparsity: per layer or global",
@@ -268,9 +269,12 @@ show.table([
     "test accuracy": `${(100 * fineTunedAccuracy).toFixed(1)}%`,
   },
 ]);
-show.value("accuracy pruned 90% before fine-tuning", prunedAccuracy);
-show.value("accuracy pruned 90% after fine-tuning", fineTunedAccuracy);
-show.value("share of zero weights after fine-tuning", sparsityAfterTraining);
+show.value("accuracy pruned 90% before fine-tuning", percent(prunedAccuracy));
+show.value("accuracy pruned 90% after fine-tuning", percent(fineTunedAccuracy));
+show.value(
+  "share of zero weights after fine-tuning",
+  `${(100 * sparsityAfterTraining).toFixed(2)}%`,
+);
 
 step(
   "Distillation: a small student taught by the CNN",
@@ -379,8 +383,8 @@ show.table([
     "test accuracy": `${(100 * distilledAccuracy).toFixed(1)}%`,
   },
 ]);
-show.value("student alone test accuracy", aloneAccuracy);
-show.value("distilled student test accuracy", distilledAccuracy);
+show.value("student alone test accuracy", percent(aloneAccuracy));
+show.value("distilled student test accuracy", percent(distilledAccuracy));
 
 step(
   "Save to a file, load it back",
