@@ -649,9 +649,9 @@ step(
   "Hyper-parameter search: sampling the learning rate",
   md`
   Settings the optimizer does not learn (learning rate, batch size, the optimizer itself) are
-  **hyper-parameters**, chosen by training with several and comparing on the validation set. The
-  seeds give the ranges: learning rate from $10^{-4}$ to $10^{-1}$, batch size from 16 to 128,
-  SGD or Adam.
+  **hyper-parameters**, chosen by training with several and comparing on the validation set.
+  Typical ranges: learning rate from $10^{-4}$ to $10^{-1}$, batch size from 16 to 128, SGD or
+  Adam.
 
   A range over three powers of ten must be searched on a **logarithmic** scale. Drawn uniformly
   between $10^{-4}$ and $10^{-1}$, 90% of the rates land above $10^{-2}$, and $10^{-4}$ to
