@@ -13,6 +13,7 @@
  * @module
  */
 
+import { denoExecutable } from "./deno_executable.ts";
 import {
   DEFAULT_SECONDS,
   judgePart,
@@ -120,7 +121,7 @@ async function runBatch<M>(
     printed: string[],
   ) => Promise<void>,
 ): Promise<{ ready: boolean; message?: string; finished: string[] }> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(denoExecutable(), {
     args: [
       "run",
       "--no-prompt",

@@ -6,6 +6,7 @@
  * @module
  */
 import { cacheDir, fromFileUrl, repoRoot, repoUrl } from "./paths.ts";
+import { denoExecutable } from "../lessons/deno_executable.ts";
 
 /** One exported name of the API. */
 export interface ApiSymbol {
@@ -76,7 +77,7 @@ export async function generateApiDocs(entry = "mod.ts", name = "API reference"):
 }
 
 async function runDeno(args: string[]): Promise<{ ok: boolean; text: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await new Deno.Command(denoExecutable(), {
     args,
     cwd: fromFileUrl(repoRoot),
     stdout: "piped",

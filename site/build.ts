@@ -12,6 +12,7 @@
 import { copy } from "./copy.ts";
 import { createSite, katexDir, notebookBytes, type SiteOptions } from "./app.ts";
 import { distDir, fromFileUrl, lessonDataDir, staticDir } from "./paths.ts";
+import { headersFile } from "./csp.ts";
 
 /** Options of {@link buildSite}. */
 export interface BuildOptions extends SiteOptions {
@@ -61,6 +62,8 @@ export async function buildSite(options: BuildOptions = {}): Promise<BuildResult
       await write(`${path}index.html`, page.html);
     }
     await write("/404.html", site.renderNotFound("this address", base));
+    // The static files' Content-Security-Policy, for hosts that read a _headers file.
+    await write("/_headers", headersFile());
     const sitePages = pages;
     for (const [path, bytes] of site.assets) await write(`/assets/${path}`, bytes);
     for (const lesson of site.data.lessons) {

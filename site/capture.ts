@@ -12,6 +12,7 @@
 import { foldEvents, type OutputEvent, runLesson, type StepOutput } from "../lessons/format.ts";
 import { type LessonListSource, loadLessonList, type SiteLesson } from "./lessons.ts";
 import { cacheDir, fromFileUrl, lessonDataDir, repoRoot, repoUrl } from "./paths.ts";
+import { denoExecutable } from "../lessons/deno_executable.ts";
 
 /** Bump when the format of a capture changes, to drop old caches. */
 const CAPTURE_VERSION = 2;
@@ -147,10 +148,13 @@ async function runCaptureProcess(
   options: CaptureOptions,
 ): Promise<Capture> {
   const root = fromFileUrl(repoRoot);
-  const command = new Deno.Command(Deno.execPath(), {
+  const command = new Deno.Command(denoExecutable(), {
     args: [
       "run",
       "--quiet",
+      // Read-only, and nothing remote: the lesson module runs only here, never in the server.
+      "--no-prompt",
+      "--no-remote",
       // Lets the CPU backend collect dead tensors' WebAssembly memory promptly.
       "--v8-flags=--expose-gc",
       `--allow-read=${root}`,

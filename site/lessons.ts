@@ -7,6 +7,7 @@
  */
 import { discoverLessons } from "../lessons/registry.ts";
 import { fromFileUrl, repoUrl, toRepoPath } from "./paths.ts";
+import { readTaskLists } from "./task_list.ts";
 
 /** One task of a lesson's exercises. */
 export interface SiteTask {
@@ -43,6 +44,7 @@ export async function loadLessonList(
 ): Promise<{ source: LessonListSource; lessons: SiteLesson[] }> {
   const root = source === "registry" ? LESSONS_URL : FIXTURES_URL;
   const lessons: SiteLesson[] = [];
+  const taskFiles: URL[] = [];
   for (const entry of discoverLessons(root)) {
     const folder = new URL(`${entry.folder}/`, root);
     const exercises = new URL("exercises.ts", folder);
@@ -54,14 +56,22 @@ export async function loadLessonList(
       description: entry.description,
       modulePath: toRepoPath(entry.moduleUrl),
       exercisesPath: (await exists(exercises)) ? toRepoPath(exercises) : undefined,
-      tasks: (await exists(tasksFile)) ? readTasks((await import(tasksFile.href)).default) : [],
+      tasks: [],
     });
+    taskFiles.push(tasksFile);
   }
+  // A lesson's tasks.ts is lesson code: it is read in a child process, not imported here.
+  const present = await Promise.all(taskFiles.map(exists));
+  const lists = await readTaskLists(taskFiles.filter((_, i) => present[i]));
+  let next = 0;
+  lessons.forEach((lesson, i) => {
+    if (present[i]) lesson.tasks = lists[next++];
+  });
   return { source, lessons };
 }
 
 /** Reads a task list, whatever the names of its fields. */
-function readTasks(value: unknown): SiteTask[] {
+export function readTasks(value: unknown): SiteTask[] {
   const list = Array.isArray(value)
     ? value
     : Array.isArray((value as { tasks?: unknown })?.tasks)

@@ -6,6 +6,7 @@
  */
 import type { ComponentChildren } from "preact";
 import type { SiteData } from "../router.ts";
+import { CONTENT_SECURITY_POLICY_META } from "../csp.ts";
 
 /** Props of {@link App}. */
 export interface AppProps {
@@ -28,6 +29,7 @@ export default function App(props: AppProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta http-equiv="Content-Security-Policy" content={CONTENT_SECURITY_POLICY_META} />
         <title>{fullTitle}</title>
         <meta name="description" content={site.readme.intro} />
         <link rel="stylesheet" href={`${base}assets/katex/katex.min.css`} />
