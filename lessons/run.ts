@@ -11,7 +11,8 @@
  *
  * Plots are drawn in the terminal and written as SVG under `out/lesson-NN/`, image grids as PNG;
  * the run ends with what the lesson showed and the time it took. The task runs with Deno's
- * permissions narrowed to reading the repository and writing `out/`: no network, no environment.
+ * permissions narrowed to reading the repository and writing `out/`: no network, and of the
+ * environment only XDG_RUNTIME_DIR (see {@link withRuntimeDir}).
  *
  * @module
  */
@@ -107,13 +108,47 @@ export function parseRunArgs(args: string[]): RunOptions {
   };
 }
 
-/** Picks the device of a run: WebGPU when asked for or when an adapter exists, else the CPU. */
+/**
+ * Picks the device of a run: WebGPU when asked for or when an adapter exists, else the CPU. With
+ * `outFolder`, the WebGPU probe goes through {@link withRuntimeDir}.
+ */
 export async function chooseDevice(
   choice: DeviceChoice,
+  outFolder?: string,
 ): Promise<{ device: "cpu" | "webgpu"; note: string }> {
   if (choice === "cpu") return { device: "cpu", note: "cpu" };
-  const { device, reason } = await pickDevice(choice);
+  const probe = () => pickDevice(choice);
+  const { device, reason } = await (outFolder ? withRuntimeDir(outFolder, probe) : probe());
   return { device, note: `${device} (${reason})` };
+}
+
+/**
+ * Runs `probe` with XDG_RUNTIME_DIR set to a new empty folder under `outFolder` (readable by this
+ * user only) when the variable is unset, as on a server, in a container or a CI job: the graphics
+ * drivers look there for a display while WebGPU finds its adapter, and without it they print
+ * "error: XDG_RUNTIME_DIR is invalid or not set in the environment." although nothing is wrong.
+ * The folder is removed and the variable unset again afterwards. Without the permission to read
+ * and set the variable, or to write `outFolder`, the probe runs as it is.
+ */
+export async function withRuntimeDir<T>(outFolder: string, probe: () => Promise<T>): Promise<T> {
+  const allowed = Deno.permissions.querySync({ name: "env", variable: "XDG_RUNTIME_DIR" });
+  if (allowed.state !== "granted" || Deno.env.get("XDG_RUNTIME_DIR") !== undefined) {
+    return await probe();
+  }
+  let folder: string;
+  try {
+    await Deno.mkdir(outFolder, { recursive: true });
+    folder = await Deno.makeTempDir({ dir: resolve(outFolder), prefix: ".runtime-" });
+  } catch {
+    return await probe();
+  }
+  Deno.env.set("XDG_RUNTIME_DIR", folder);
+  try {
+    return await probe();
+  } finally {
+    Deno.env.delete("XDG_RUNTIME_DIR");
+    await Deno.remove(folder, { recursive: true }).catch(() => {});
+  }
 }
 
 /**
@@ -286,7 +321,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const { url, source } = found;
 
-  const { device, note } = await chooseDevice(options.device);
+  const { device, note } = await chooseDevice(options.device, options.out);
   const outDir = resolve(options.out, `lesson-${twoDigits(source.number)}`);
   const settings: RunSettings = {
     quick: options.quick,
