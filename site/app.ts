@@ -13,7 +13,7 @@ import { type Capture, captureLesson } from "./capture.ts";
 import { renderMarkdown } from "./components/markdown.ts";
 import { highlight } from "./highlight.ts";
 import { type LessonListSource, loadLessonList, type SiteLesson } from "./lessons.ts";
-import { fromFileUrl, lessonDataDir, repoUrl, staticDir } from "./paths.ts";
+import { fromFileUrl, lessonDataDir, repoRoot, repoUrl, staticDir } from "./paths.ts";
 import { readReadme } from "./readme.ts";
 import { CONTENT_SECURITY_POLICY } from "./csp.ts";
 import {
@@ -252,9 +252,47 @@ function makeSite(data: SiteData, assets: AssetFiles, captured: Promise<void>): 
   };
 }
 
-/** The folder of KaTeX's stylesheet and fonts in `node_modules`. */
-export function katexDir(): URL {
-  return repoUrl("node_modules/katex/dist/");
+/**
+ * The folder of KaTeX's stylesheet and fonts under `root`'s `node_modules`: the version that the
+ * site's import map names, where Deno installs it (`node_modules/.deno/katex@<version>/`), else
+ * `node_modules/katex/` when Deno linked it there. Throws when neither has the stylesheet, so a
+ * build never goes out without it.
+ */
+export function katexDir(root: URL = repoRoot): URL {
+  let named: string | undefined;
+  try {
+    named = /^npm:\/?(katex@[^/]+)/.exec(import.meta.resolve("katex"))?.[1];
+  } catch {
+    named = undefined;
+  }
+  const installed = new URL("node_modules/.deno/", root);
+  const candidates: URL[] = [];
+  if (named) {
+    let folders: string[] = [];
+    try {
+      folders = [...Deno.readDirSync(installed)].map((entry) => entry.name).sort();
+    } catch {
+      folders = [];
+    }
+    for (const folder of folders) {
+      if (folder === named || folder.startsWith(`${named}_`)) {
+        candidates.push(new URL(`${folder}/node_modules/katex/dist/`, installed));
+      }
+    }
+  }
+  candidates.push(new URL("node_modules/katex/dist/", root));
+  for (const dir of candidates) {
+    try {
+      if (Deno.statSync(new URL("katex.min.css", dir)).isFile) return dir;
+    } catch {
+      // not installed here; try the next place
+    }
+  }
+  throw new Error(
+    `KaTeX's stylesheet (${named ?? "katex"}) is in none of: ` +
+      candidates.map((dir) => fromFileUrl(dir)).join(", ") +
+      "; run `deno task build` once with network access so Deno installs it",
+  );
 }
 
 /**
