@@ -18,7 +18,7 @@ import {
   runBackward,
 } from "./autograd.ts";
 import { getBackend, type Storage } from "./backend.ts";
-import type { Device, DType, TypedArray } from "./dtype.ts";
+import { type Device, type DType, isFloat, type TypedArray } from "./dtype.ts";
 import { fmtShape, numel, type Shape } from "./shape.ts";
 import * as ew from "./ops/elementwise.ts";
 import * as red from "./ops/reduce.ts";
@@ -470,7 +470,13 @@ export class Tensor {
   }
   /** 1 where `this == other`, else 0 (no gradient). */
   eq(other: TensorLike): Tensor {
+    checkNotMaximaVsLabels("eq", this, other);
     return ew.eq(this, other);
+  }
+  /** 1 where `this != other`, else 0 (no gradient). */
+  ne(other: TensorLike): Tensor {
+    checkNotMaximaVsLabels("ne", this, other);
+    return ew.where(ew.eq(this, other), 0, 1);
   }
   /** 1 where `this > other`, else 0 (no gradient). */
   gt(other: TensorLike): Tensor {
@@ -501,11 +507,15 @@ export class Tensor {
   }
   /** Maximum over `dim` (one or several; all when omitted). */
   max(dim?: number | number[], keepdim = false): Tensor {
-    return red.max(this, dim, keepdim);
+    const out = red.max(this, dim, keepdim);
+    if (dim !== undefined && isFloat(out.dtype)) extremes.set(out, "max");
+    return out;
   }
   /** Minimum over `dim` (one or several; all when omitted). */
   min(dim?: number | number[], keepdim = false): Tensor {
-    return red.min(this, dim, keepdim);
+    const out = red.min(this, dim, keepdim);
+    if (dim !== undefined && isFloat(out.dtype)) extremes.set(out, "min");
+    return out;
   }
   /**
    * Variance over `dim` (all when omitted); unbiased (divides by n - 1) unless
@@ -641,6 +651,28 @@ export class Tensor {
   /** Matrix product (batched, broadcasting batch dimensions). */
   matmul(other: Tensor): Tensor {
     return matmul(this, other);
+  }
+}
+
+/** The float results of `x.max(dim)` and `x.min(dim)`, for {@link checkNotMaximaVsLabels}. */
+const extremes = new WeakMap<Tensor, "max" | "min">();
+
+/**
+ * PyTorch's `out.max(1)` gives (values, indices); here it gives the values, so
+ * `out.max(1).eq(labels)` would compare the maxima with class labels and give 0 almost
+ * everywhere without a word. Throws for an equality test of such maxima with an int32 tensor.
+ */
+function checkNotMaximaVsLabels(op: string, a: Tensor, b: TensorLike): void {
+  if (!(b instanceof Tensor)) return;
+  for (const [x, y] of [[a, b], [b, a]]) {
+    const which = extremes.get(x);
+    if (!which || y.dtype !== "int32") continue;
+    throw new TypeError(
+      `${op}: comparing the ${which}ima of x.${which}(dim) (${x.dtype}) with an int32 tensor ` +
+        `(class labels?): here x.${which}(dim) gives only the values, not PyTorch's (values, ` +
+        `indices). For the predicted classes write x.arg${which}(dim).${op}(labels); to compare ` +
+        `the values themselves, convert the int32 tensor with .float()`,
+    );
   }
 }
 
@@ -816,3 +848,25 @@ Object.defineProperty(Tensor.prototype, "data", {
     );
   },
 });
+
+// PyTorch's `torch.max(out, 1)[1]` and `out.max(1).indices`: a tensor here has neither, and
+// `[1]` would silently be undefined.
+for (const name of ["0", "1", "values", "indices"]) {
+  Object.defineProperty(Tensor.prototype, name, {
+    configurable: true,
+    enumerable: false,
+    get(this: Tensor) {
+      const index = name === "0" || name === "1";
+      throw new TypeError(
+        `Tensor: ${index ? `x[${name}]` : `x.${name}`}: a tensor of shape ` +
+          `${fmtShape(this.shape)} has no ${index ? "[] indexing" : `"${name}"`}. ` +
+          `x.max(dim) and x.min(dim) give only the values here (PyTorch's also give the ` +
+          `indices): for the indices use x.argmax(dim). ` +
+          (index
+            ? `To pick entries use x.narrow(dim, start, length), x.slice(dim, start, end) or ` +
+              `x.indexSelect(dim, index); to read values, (await x.data())[i]`
+            : `sort, topk and kthvalue return { values, indices }`),
+      );
+    },
+  });
+}

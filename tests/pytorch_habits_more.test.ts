@@ -129,3 +129,27 @@ Deno.test("backward() after a bare noGrad() says the guard is still active and w
   // Without any guard the message is the one about requiresGrad.
   assert.ok(messageOf(() => tensor([1]).sum().backward()).includes("{ requiresGrad: true }"));
 });
+
+Deno.test("out.max(1).eq(labels) and out.max(1)[1] say that max gives only the values", async () => {
+  const out = tensor([[0.1, 0.9], [0.8, 0.2]]);
+  const labels = tensor([1, 0], { dtype: "int32" });
+  let m = messageOf(() => out.max(1).eq(labels));
+  assert.ok(m.startsWith("eq: comparing the maxima of x.max(dim) (float32) with an int32"), m);
+  assert.ok(m.includes("x.argmax(dim).eq(labels)"), m);
+  m = messageOf(() => labels.ne(out.min(1)));
+  assert.ok(m.startsWith("ne: comparing the minima of x.min(dim)"), m);
+  m = messageOf(() => (out.max(1) as any)[1]);
+  assert.ok(m.startsWith("Tensor: x[1]: a tensor of shape [2] has no [] indexing"), m);
+  assert.ok(m.includes("for the indices use x.argmax(dim)"), m);
+  m = messageOf(() => (out.max(1) as any).indices);
+  assert.ok(m.startsWith('Tensor: x.indices: a tensor of shape [2] has no "indices"'), m);
+  // Mixed dtypes follow PyTorch's promotion: int32 labels against float predictions.
+  assert.deepEqual(await out.argmax(1).eq(labels).toArray(), [1, 1]);
+  assert.deepEqual(await out.argmax(1).eq(tensor([1, 1])).toArray(), [1, 0]);
+  assert.deepEqual(await tensor([1, 2.5]).eq(tensor([1, 2], { dtype: "int32" })).toArray(), [1, 0]);
+  assert.deepEqual(await tensor([1, 2.5]).lt(tensor([1, 3], { dtype: "int32" })).toArray(), [0, 1]);
+  assert.deepEqual(await out.argmax(1).ne(labels).toArray(), [0, 0]);
+  // The maxima compared with float values, and sort's { values, indices }, still work.
+  assert.deepEqual(await out.max(1).eq(tensor([0.9, 0.5])).toArray(), [1, 0]);
+  assert.deepEqual(out.sort().indices.shape, [2, 2]);
+});
