@@ -168,3 +168,18 @@ Deno.test("without a number the runner lists the lessons; a wrong number says so
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("the lessons' lock file holds only the packages of deno.json (the first run's download)", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", root)));
+  const wanted = new Set(Object.values(config.imports as Record<string, string>));
+  const extra = Object.keys(lock.specifiers ?? {}).filter((specifier) => !wanted.has(specifier));
+  assert.deepEqual(
+    extra,
+    [],
+    "deno.lock lists packages the lessons do not import, which a first `deno task lesson 1` " +
+      "would download: run site, bench and test code with their import maps " +
+      "(--import-map site/imports.json --lock=site/deno.lock, see site/README.md), and restore " +
+      "deno.lock (git show HEAD:deno.lock > deno.lock)",
+  );
+});
