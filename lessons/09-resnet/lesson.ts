@@ -433,12 +433,13 @@ let upperBodyAccuracy = 0;
   clothingAccuracy = (await clothingRight.float().sum().item()) / count;
   upperBodyAccuracy = (await upperRight.float().sum().item()) / count;
 }
+const percent = (share: number) => `${(100 * share).toFixed(1)}%`;
 show.table([
-  { head: "clothing (10 classes)", "test accuracy": `${(100 * clothingAccuracy).toFixed(1)}%` },
-  { head: "upper body (2 classes)", "test accuracy": `${(100 * upperBodyAccuracy).toFixed(1)}%` },
+  { head: "clothing (10 classes)", "test accuracy": percent(clothingAccuracy) },
+  { head: "upper body (2 classes)", "test accuracy": percent(upperBodyAccuracy) },
 ]);
-show.value("clothing head test accuracy", clothingAccuracy);
-show.value("upper-body head test accuracy", upperBodyAccuracy);
+show.value("clothing head test accuracy", percent(clothingAccuracy));
+show.value("upper-body head test accuracy", percent(upperBodyAccuracy));
 
 show.summary([
   {
