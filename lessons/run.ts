@@ -18,6 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { suggestKey } from "../core/options.ts";
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runLesson, type RunSettings } from "./format.ts";
@@ -67,20 +68,32 @@ const USAGE = `Usage: deno task lesson N [options]
 
 /** Parses the command line; throws an Error with a readable message on bad input. */
 export function parseRunArgs(args: string[]): RunOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      quick: { type: "boolean", default: false },
-      device: { type: "string", default: "auto" },
-      seed: { type: "string", default: "0" },
-      data: { type: "string" },
-      "lesson-file": { type: "string" },
-      out: { type: "string", default: "out" },
-      code: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const options = {
+    quick: { type: "boolean", default: false },
+    device: { type: "string", default: "auto" },
+    seed: { type: "string", default: "0" },
+    data: { type: "string" },
+    "lesson-file": { type: "string" },
+    out: { type: "string", default: "out" },
+    code: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options });
+  } catch (error) {
+    // node:util's message for a typo ("Unknown option '--quik'. To specify a positional
+    // argument starting with a '-', ...") says nothing of the option meant.
+    const unknown = (error as Error).message.match(/^Unknown option '(-{1,2})([^']*)'/);
+    if (!unknown) throw error;
+    const names = Object.keys(options);
+    const meant = suggestKey(unknown[2], names);
+    throw new Error(
+      `unknown option ${unknown[1]}${unknown[2]}` + (meant ? `; did you mean --${meant}?` : "") +
+        ` (options: ${names.map((name) => `--${name}`).join(", ")}; --help says what they do)`,
+    );
+  }
+  const { values, positionals } = parsed;
   const device = values.device as DeviceChoice;
   if (!["cpu", "webgpu", "auto"].includes(device)) {
     throw new Error(`--device must be cpu, webgpu or auto, not "${values.device}"`);

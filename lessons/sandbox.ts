@@ -103,8 +103,16 @@ function errorLine(stderr: string): string {
   const plain = stderr.replace(/\u001b\[[0-9;]*m/g, "");
   const lines = plain.split("\n").map((line) => line.trim()).filter(Boolean);
   const error = lines.find((line) => /^error:/.test(line)) ?? lines[0] ?? "";
-  return error.replace(/^error:\s*/, "").replace(/^Uncaught \(in promise\)\s*/, "")
+  const message = error.replace(/^error:\s*/, "").replace(/^Uncaught \(in promise\)\s*/, "")
     .replace(/^Uncaught\s*/, "");
+  // A syntax error's place is on a later line ("at file:///.../exercises.ts:2:18"): keep it,
+  // relative to the project ("lessons/01-regression/exercises.ts:2:18").
+  if (!/^SyntaxError\b/.test(message)) return message;
+  const at = lines.slice(lines.indexOf(error) + 1).find((line) => /^at \S+:\d+:\d+$/.test(line));
+  if (!at) return message;
+  const root = new URL("..", import.meta.url).href;
+  const place = at.slice(3);
+  return `${message} at ${place.startsWith(root) ? place.slice(root.length) : place}`;
 }
 
 /** One subprocess: runs `ids` until they are all done, one hangs, or it ends. */

@@ -5,6 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { F, isGradEnabled, nn, noGrad, tensor, withNoGrad } from "../mod.ts";
+import { parseRunArgs } from "../lessons/run.ts";
+import { checkInSandbox } from "../lessons/sandbox.ts";
+import fixtureTasks from "./fixtures/exercises/tasks.ts";
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -152,4 +155,34 @@ Deno.test("out.max(1).eq(labels) and out.max(1)[1] say that max gives only the v
   // The maxima compared with float values, and sort's { values, indices }, still work.
   assert.deepEqual(await out.max(1).eq(tensor([0.9, 0.5])).toArray(), [1, 0]);
   assert.deepEqual(out.sort().indices.shape, [2, 2]);
+});
+
+Deno.test("a syntax error in the exercises is reported with its file, line and column", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const exercises = `${dir}/exercises.ts`;
+    await Deno.writeTextFile(exercises, "export const a = 1;\nexport const b = ;\n");
+    const report = await checkInSandbox(
+      fixtureTasks,
+      new URL("./fixtures/exercises/tasks.ts", import.meta.url),
+      new URL(`file://${exercises}`),
+    );
+    assert.ok(!report.loaded);
+    if (report.loaded) return;
+    assert.ok(report.message.startsWith("SyntaxError: Expression expected at "), report.message);
+    assert.ok(report.message.endsWith(`${dir}/exercises.ts:2:18`), report.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task lesson with a misspelt option suggests the option meant", () => {
+  assert.equal(
+    messageOf(() => parseRunArgs(["3", "--quik"])),
+    "unknown option --quik; did you mean --quick? (options: --quick, --device, --seed, --data, " +
+      "--lesson-file, --out, --code, --help; --help says what they do)",
+  );
+  assert.ok(messageOf(() => parseRunArgs(["--devcie", "cpu"])).includes("did you mean --device?"));
+  assert.ok(!messageOf(() => parseRunArgs(["--zzz"])).includes("did you mean"));
+  assert.equal(parseRunArgs(["3", "--quick"]).quick, true);
 });
