@@ -139,6 +139,27 @@ Deno.test("a plot that gets points after it was drawn is drawn again, marked upd
   assert.equal(saved.length, 2, "the SVG is written again with the new points");
 });
 
+Deno.test("a live plot made before its loop is drawn once its points are in, not empty", async () => {
+  const stream = buffer();
+  const renderer = new TerminalRenderer({ stream });
+  const events: OutputEvent[] = [
+    { kind: "plot", id: "p", title: "Loss", xLabel: "epoch", yLabel: "loss", series: [] },
+    { kind: "text", text: "before the loop" },
+    { kind: "plotPoints", id: "p", series: "train", x: [1, 2], y: [1, 0.5] },
+    { kind: "text", text: "after the loop" },
+    { kind: "plot", id: "q", title: "Never filled", xLabel: "x", yLabel: "y", series: [] },
+  ];
+  for (const event of events) renderer.handle(event);
+  await renderer.finish();
+  const text = stream.text();
+  assert.equal(text.split("Loss").length - 1, 1, text);
+  assert.ok(!text.includes("(updated)"), text);
+  assert.ok(text.indexOf("before the loop") < text.indexOf("Loss"));
+  assert.ok(text.indexOf("Loss") < text.indexOf("after the loop"));
+  // A plot that never got points is still shown at the end, saying so.
+  assert.ok(text.includes("Never filled\n  (no points to show)"), text);
+});
+
 Deno.test("two plots with the same title get different file names", async () => {
   const stream = buffer();
   const paths: string[] = [];

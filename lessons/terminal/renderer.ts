@@ -203,11 +203,19 @@ export class TerminalRenderer {
     }
   }
 
-  /** Draws the plots that changed since they were last drawn, and saves them as SVG. */
-  #flushPlots(): void {
+  /**
+   * Draws the plots that changed since they were last drawn, and saves them as SVG. A plot with
+   * no points yet (a live plot made before its loop) waits for them; with `final` (the end of the
+   * run) it is drawn as it is.
+   */
+  #flushPlots(final = false): void {
     const pending = this.#pending;
     this.#pending = [];
     for (const state of pending) {
+      if (!final && !state.plot.series.some((s) => s.x.length > 0 && s.y.length > 0)) {
+        this.#pending.push(state); // still dirty: its first points do not queue it again
+        continue;
+      }
       const again = state.drawn ? this.paint(" (updated)", "dim") : "";
       const lines = drawPlot(state.plot, {
         width: this.width,
@@ -270,7 +278,7 @@ export class TerminalRenderer {
    */
   async finish(elapsedMilliseconds?: number): Promise<string[]> {
     this.#bars.stopAll();
-    this.#flushPlots();
+    this.#flushPlots(true);
     this.printSummary();
     await Promise.all(this.#writes.values());
     if (elapsedMilliseconds !== undefined) {
