@@ -78,7 +78,8 @@ Deno.test("the fixture lesson renders every kind of event as plain text when pip
   assert.match(text, /epochs █{20} 2\/2 │ w [\d.]+/);
   // Plots: title, legend, x label, saved file.
   assert.ok(text.includes("Training loss\nloss (log scale)\n"));
-  assert.match(text, /── train {3}── epoch mean/);
+  // Without colour each series has its own glyph, in the plot and in the legend.
+  assert.match(text, /── train {3}\+\+ epoch mean/);
   assert.ok(text.includes("saved out/lesson-99/training-loss.svg"));
   assert.ok(text.includes("• samples"));
   // Images: shades, labels, saved PNG.
@@ -288,11 +289,37 @@ Deno.test("terminal chart: axis labels, legend, and series over part of the x ra
   assert.equal(lines[1], "y");
   assert.match(lines[2], /^ +4[┤┼]/);
   assert.match(lines.at(-2)!, /^ +0 +x +4$/);
-  assert.match(lines.at(-1)!, /── line {3}── right half/);
+  assert.match(lines.at(-1)!, /── line {3}\+\+ right half/);
   // The flat series starts halfway: the top row is empty on the left.
   const top = lines[2].slice(lines[2].search(/[┤┼]/) + 1);
   assert.ok(top.startsWith(" ".repeat(10)), `top row: "${top}"`);
-  assert.ok(top.trimEnd().endsWith("─"));
+  assert.ok(top.trimEnd().endsWith("+++"), `top row: "${top}"`);
+  assert.ok(!top.includes("─"), "the second series is drawn with its own glyph, not a line");
+});
+
+Deno.test("terminal chart: without colour every series has its own glyph; with colour, lines", () => {
+  const plot: Parameters<typeof drawPlot>[0] = {
+    kind: "plot",
+    id: "p",
+    title: "Three",
+    xLabel: "x",
+    yLabel: "y",
+    series: [
+      { name: "a", x: [0, 1, 2], y: [0, 0, 0] },
+      { name: "b", x: [0, 1, 2], y: [1, 1, 1] },
+      { name: "c", x: [0, 1, 2], y: [2, 2, 2] },
+    ],
+  };
+  const text = drawPlot(plot, { width: 40, height: 4, paint: plain }).join("\n");
+  assert.ok(text.endsWith("── a   ++ b   xx c"), text);
+  assert.match(text, /─{5}/);
+  assert.match(text, /\+{5}/);
+  assert.match(text, /x{5}/);
+  const dots = drawPlot({ ...plot, points: true }, { width: 40, height: 4, paint: plain });
+  assert.ok(dots.at(-1)!.endsWith("• a   + b   x c"), dots.at(-1));
+  const coloured = drawPlot(plot, { width: 40, height: 4, paint: painter(true) }).join("\n");
+  assert.ok(stripAnsi(coloured).endsWith("── a   ── b   ── c"));
+  assert.ok(!stripAnsi(coloured).includes("+"));
 });
 
 Deno.test("terminal chart: no points, a flat line, NaNs and log scale do not break it", () => {

@@ -26,6 +26,12 @@ export const SERIES_STYLES: readonly StyleName[] = [
   "cyan",
 ];
 
+/**
+ * Without colour, the glyph of each series (series 0 of a line plot keeps asciichart's lines), so
+ * that the series and their legend can be told apart.
+ */
+export const SERIES_GLYPHS: readonly string[] = ["•", "+", "x", "o", "*", "#"];
+
 /** Options of {@link drawPlot}. */
 export interface ChartOptions {
   /** Terminal width in columns; the chart uses at most this much. */
@@ -34,6 +40,8 @@ export interface ChartOptions {
   height?: number;
   /** Colours and styles. */
   paint: Paint;
+  /** Whether `paint` colours (default: whether it changes text); without, each series has a glyph. */
+  color?: boolean;
 }
 
 /** A series' points with y mapped to the chart's scale (log10 when `logY`), NaNs removed. */
@@ -125,6 +133,13 @@ export function drawPlot(plot: PlotEvent, options: ChartOptions): string[] {
   const { paint } = options;
   const height = options.height ?? 12;
   const logY = plot.logY ?? false;
+  const color = options.color ?? paint("x", "red") !== "x";
+  // The glyph that every drawn cell of a series shows; undefined keeps asciichart's lines.
+  const glyph = (index: number): string | undefined => {
+    if (color) return plot.points ? "•" : undefined;
+    if (!plot.points && index === 0) return undefined;
+    return SERIES_GLYPHS[index % SERIES_GLYPHS.length];
+  };
   const lines = [paint(plot.title, "bold")];
   const series = plot.series.map((s) => ({ name: s.name, points: cleanPoints(s.x, s.y, logY) }));
   const all = series.flatMap((s) => s.points);
@@ -170,7 +185,7 @@ export function drawPlot(plot: PlotEvent, options: ChartOptions): string[] {
       for (const [column, value] of values.entries()) {
         if (value === undefined) continue;
         const row = Math.min(rows, Math.max(0, top - Math.round(value * scale)));
-        grid[row][start + column] = paint("•", style);
+        grid[row][start + column] = paint(glyph(index)!, style);
       }
       return;
     }
@@ -183,7 +198,7 @@ export function drawPlot(plot: PlotEvent, options: ChartOptions): string[] {
         const drawn = column + 1 < columns
           ? values[column] !== undefined && values[column + 1] !== undefined
           : values[column] !== undefined;
-        if (drawn) grid[r][start + column] = paint(cell, style);
+        if (drawn) grid[r][start + column] = paint(glyph(index) ?? cell, style);
       }
     }
   });
@@ -203,7 +218,8 @@ export function drawPlot(plot: PlotEvent, options: ChartOptions): string[] {
 
   const legend = series.map((s, index) => {
     const style = SERIES_STYLES[index % SERIES_STYLES.length];
-    return `${paint(plot.points ? "•" : "──", style)} ${s.name}`;
+    const mark = glyph(index);
+    return `${paint(mark ? (plot.points ? mark : mark.repeat(2)) : "──", style)} ${s.name}`;
   });
   if (legend.length) lines.push(" ".repeat(start) + legend.join("   "));
   return lines;
