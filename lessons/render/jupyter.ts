@@ -187,6 +187,9 @@ export class JupyterDisplay implements Display {
   async flush(): Promise<void> {
     this.#drawPlots(true);
     while (this.#pending.size) await Promise.all([...this.#pending]);
+    // A sent message still has to leave the kernel's queue before the cell ends; on a busy
+    // machine one turn of the event loop is not always enough.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   /** Draws each changed plot: now when `force`, else at most every {@link REDRAW_MS}. */
