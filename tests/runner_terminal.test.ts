@@ -7,7 +7,7 @@ import { serverDocument } from "../lessons/render/server_dom.ts";
 import { drawPlot, resample } from "../lessons/terminal/chart.ts";
 import { ansi256, drawImages } from "../lessons/terminal/images.ts";
 import { mathToText, renderInline, renderProse } from "../lessons/terminal/markdown.ts";
-import type { TextStream } from "../lessons/terminal/progress.ts";
+import { ProgressBars, type TextStream } from "../lessons/terminal/progress.ts";
 import { TerminalRenderer } from "../lessons/terminal/renderer.ts";
 import { painter, stripAnsi, visibleWidth, wrap } from "../lessons/terminal/style.ts";
 import { drawTable } from "../lessons/terminal/table.ts";
@@ -111,6 +111,53 @@ Deno.test("on a terminal the output is coloured and bars are redrawn in place", 
   // deno-lint-ignore no-control-regex
   assert.match(text, /\x1b\[\d*[AG]/, "cursor moves to redraw the bars");
   assert.ok(stripAnsi(text).includes("Done in 1.2 s."));
+});
+
+Deno.test("piped progress bars: a line when a bar moves, one final line, no repeats", () => {
+  const stream = buffer();
+  let clock = 0;
+  const bars = new ProgressBars(stream, { paint: plain, interval: 0, now: () => (clock += 10) });
+  bars.start("epochs", "epochs", 2);
+  for (const epoch of [1, 2]) {
+    bars.start("batches", `epoch ${epoch}`, 3);
+    for (const done of [1, 2, 3]) bars.update("batches", done, { loss: 1 / done });
+    bars.end("batches");
+    bars.update("epochs", epoch);
+  }
+  bars.end("epochs");
+  const lines = stream.text().trimEnd().split("\n");
+  const counts = lines.map((line) => /^ {2}(.+?) [█░]+ (\d+\/\d+)/.exec(line)?.slice(1).join(" "));
+  assert.deepEqual(counts, [
+    "epoch 1 1/3",
+    "epoch 1 2/3",
+    "epoch 1 3/3",
+    "epochs 1/2",
+    "epoch 2 1/3",
+    "epoch 2 2/3",
+    "epoch 2 3/3",
+    "epochs 2/2",
+  ], stream.text());
+  assert.ok(!lines.some((line) => / 0\/\d/.test(line)), "no line for a bar that has not moved");
+  assert.equal(lines.filter((line) => / in \d/.test(line)).length, 3, "one final line per bar");
+});
+
+Deno.test("a bar that ends before its total says where it stopped", () => {
+  for (const isTTY of [false, true]) {
+    const stream = buffer(100, isTTY);
+    let clock = 0;
+    const bars = new ProgressBars(stream, { paint: plain, interval: 0, now: () => (clock += 10) });
+    bars.start("epochs", "epochs", 300);
+    for (let done = 1; done <= 131; done++) bars.update("epochs", done);
+    bars.end("epochs", { "best epoch": 121 });
+    const text = stripAnsi(stream.text()).trimEnd();
+    const final = text.slice(text.lastIndexOf("epochs "));
+    assert.match(
+      final,
+      /^epochs [█░]+ stopped early at 131\/300 │ best epoch 121 │ .+ │ in /,
+      final,
+    );
+    assert.ok(!final.includes("eta"), final);
+  }
 });
 
 Deno.test("a plot that gets points after it was drawn is drawn again, marked updated", async () => {

@@ -7,8 +7,9 @@
  * `interval` milliseconds. Bars can nest (epochs around batches): the running ones stay at the
  * bottom of the terminal, and a finished inner bar leaves its final line above them.
  *
- * When the output is not a terminal (a pipe, a file, CI), cli-progress runs with
- * `noTTYOutput: true`: it prints a line now and then instead of redrawing, and a final line.
+ * When the output is not a terminal (a pipe, a file, CI), nothing is redrawn: now and then a line
+ * for each bar that moved since its last line (not the bars around it again), and one final line
+ * per bar. A bar ended before its total (early stopping) says where it stopped.
  *
  * @module
  */
@@ -61,12 +62,17 @@ function formatRate(done: number, seconds: number): string {
   return rate >= 1 ? `${formatNumber(rate, 3)} it/s` : `${formatNumber(1 / rate, 3)} s/it`;
 }
 
-/** The same stream, claiming 10,000 columns (see where the multi-bar is made). */
+/**
+ * The same stream, claiming 10,000 columns (see where the multi-bar is made). When it is not a
+ * terminal, cli-progress's own writes are dropped: the bars' lines are then written here.
+ */
 function wideStream(stream: TextStream): TextStream {
   return {
     isTTY: stream.isTTY,
     columns: 10_000,
-    write: (text: string) => stream.write(text),
+    write: (text: string) => {
+      if (stream.isTTY) stream.write(text);
+    },
   };
 }
 
@@ -85,6 +91,8 @@ interface BarState {
   bar: cliProgress.SingleBar;
   total: number;
   active: boolean;
+  /** Without a terminal: the count of the bar's last line. */
+  printed?: number;
 }
 
 /** The progress bars of one lesson run. */
@@ -117,7 +125,9 @@ export class ProgressBars {
     const paint = this.#paint;
     const bar = cliProgress.Format.BarFormat(params.progress, options);
     const seconds = ((params.stopTime ?? this.#now()) - params.startTime) / 1000;
-    const parts = [`${params.value}/${params.total}`];
+    const stoppedEarly = params.stopTime !== null && params.value < params.total;
+    const count = `${params.value}/${params.total}`;
+    const parts = [stoppedEarly ? `stopped early at ${count}` : count];
     const info = formatInfo(payload.info);
     if (info) parts.push(info);
     const ownRate = Object.keys(payload.info).some((key) => key.includes("/s"));
@@ -167,7 +177,30 @@ export class ProgressBars {
     const now = this.#now();
     if (!this.#multi || (!force && now - this.#lastDraw < this.#interval)) return;
     this.#lastDraw = now;
-    this.#multi.update();
+    if (this.#stream.isTTY) {
+      this.#multi.update();
+      return;
+    }
+    // Not a terminal: a line for each bar that moved, not yet complete (its final line follows).
+    for (const state of this.#bars.values()) {
+      const value = this.#value(state);
+      if (!state.active || value === 0 || value === state.printed || value >= state.total) continue;
+      this.#stream.write(this.#line(state) + "\n");
+      state.printed = value;
+    }
+  }
+
+  #value(state: BarState): number {
+    return (state.bar as unknown as { value: number }).value;
+  }
+
+  /** A bar's line as it stands, formatted as cli-progress would. */
+  #line(state: BarState): string {
+    return this.#format(
+      (state.bar as unknown as { options: cliProgress.Options }).options,
+      this.#params(state),
+      (state.bar as unknown as { payload: Payload }).payload,
+    );
   }
 
   /** Starts a bar over `total` units. */
@@ -199,26 +232,22 @@ export class ProgressBars {
     const multi = this.#multi;
     if (!state?.active || !multi) return;
     state.active = false;
-    const value = (state.bar as unknown as { value: number }).value;
-    state.bar.update(value, { info: { ...this.#info(state), ...info } });
+    state.bar.update(this.#value(state), { info: { ...this.#info(state), ...info } });
     state.bar.stop();
     const stillRunning = [...this.#bars.values()].some((other) => other.active);
+    // Not a terminal: the bar's final line, once.
+    if (!this.#stream.isTTY) this.#stream.write(this.#line(state) + "\n");
     if (!stillRunning) {
-      // The last bar: cli-progress draws it one final time and moves below it.
+      // The last bar: on a terminal cli-progress draws it one final time and moves below it.
       this.#stopMulti();
       return;
     }
     // Other bars still run: the finished one becomes a line above them.
-    const line = this.#format(
-      (state.bar as unknown as { options: cliProgress.Options }).options,
-      this.#params(state),
-      (state.bar as unknown as { payload: Payload }).payload,
-    );
     if (this.#stream.isTTY) {
+      const line = this.#line(state);
       multi.log(line + "\n");
       multi.remove(state.bar);
     } else {
-      this.#stream.write(line + "\n");
       const bars = (multi as unknown as { bars: unknown[] }).bars;
       bars.splice(bars.indexOf(state.bar), 1);
     }
@@ -233,10 +262,11 @@ export class ProgressBars {
       startTime: number;
       stopTime: number | null;
       getProgress(): number;
+      eta?: { getTime(): number };
     };
     return {
       progress: bar.getProgress(),
-      eta: 0,
+      eta: bar.eta?.getTime() ?? 0,
       startTime: bar.startTime,
       stopTime: bar.stopTime,
       total: state.total,
@@ -264,7 +294,12 @@ export class ProgressBars {
   /** Stops every bar (at the end of a run, or when a step throws). */
   stopAll(): void {
     if (!this.#multi) return;
-    for (const state of this.#bars.values()) if (state.active) state.bar.stop();
+    for (const state of this.#bars.values()) {
+      if (!state.active) continue;
+      state.bar.stop();
+      // Not a terminal: where the bar stood (on a terminal cli-progress draws it once more).
+      if (!this.#stream.isTTY) this.#stream.write(this.#line(state) + "\n");
+    }
     this.#stopMulti();
   }
 }
