@@ -66,9 +66,9 @@ step(
   md`
   PyTorch reads any data through a \`Dataset\`: a class with \`__len__\` (how many samples) and
   \`__getitem__(index)\` (sample number \`index\`). Here the same two members are \`length\` and
-  \`get(index)\`. The class below holds the table's numbers and returns, for each index, the four
-  measurements as a tensor and the class as a number. The \`DataLoader\` will stack such samples
-  into batches, turning the numbers into an int32 tensor of labels.
+  \`get(index)\`. The class this step defines holds the table's numbers and returns, for each
+  index, the four measurements as a tensor and the class as a number. The \`DataLoader\` will
+  stack such samples into batches, turning the numbers into an int32 tensor of labels.
 
   Where the samples come from is the class's business: rows of a CSV file here, image files in a
   folder or records in a database elsewhere. Everything after this step only sees \`length\` and
@@ -154,10 +154,10 @@ step(
   as if the other splits did not exist yet.
 
   \`TransformedDataset\` applies the standardization as each sample is read.
-  The training loader **shuffles** every epoch. Seed 004's skeleton does not shuffle, which is
-  harmless for its synthetic data but not here: the file is sorted by species, so unshuffled
-  batches of 16 would each hold a single species, and every step would pull the network towards
-  one class.
+  The training loader **shuffles** every epoch. The training skeleton of lesson 1 (a typical
+  PyTorch tutorial's) does not shuffle, which is harmless for its synthetic data but not here:
+  the file is sorted by species, so unshuffled batches of 16 would each hold a single species,
+  and every step would pull the network towards one class.
 `,
 );
 const trainFeatures = stack(Array.from({ length: trainSet.length }, (_, i) => trainSet.get(i)[0]));
@@ -189,11 +189,11 @@ const testLoader = new data.DataLoader(new data.TransformedDataset(testSet, stan
 });
 
 step(
-  "The model: seed 004's skeleton, adapted",
+  "The model: lesson 1's skeleton, adapted",
   md`
-  The skeleton of lesson 1 (seed 004) trained a 10-128-128-1 network with sigmoid activations,
-  Adam at $\eta = 10^{-3}$ and batches of 16 on a regression target. Its exercise is to train it
-  on Iris. Two things change, and one of them is easy to get wrong:
+  The skeleton of lesson 1 (a typical PyTorch tutorial's) trained a 10-128-128-1 network with
+  sigmoid activations, Adam at $\eta = 10^{-3}$ and batches of 16 on a regression target. Its
+  exercise is to train it on Iris. Two things change, and one of them is easy to get wrong:
 
   - 4 inputs instead of 10 (four measurements);
   - **3 outputs**, one score (*logit*) per class, with **cross entropy** as the loss, instead
@@ -328,8 +328,8 @@ step(
   Precision: of the flowers *called* $c$, the share that are $c$ (a column of the matrix).
   Recall: of the flowers that *are* $c$, the share found (a row). F1 is high only when both are.
 
-  PyTorch has no \`nn.Accuracy\` (some tutorials, seed 000 among them, use one that does not
-  exist): the usual tools are scikit-learn's \`sklearn.metrics\` or \`torchmetrics\`. Here they are
+  PyTorch has no \`nn.Accuracy\` (some tutorials use one that does not exist): the usual tools
+  are scikit-learn's \`sklearn.metrics\` or \`torchmetrics\`. Here they are
   \`metrics.accuracy\`, \`metrics.confusionMatrix\` and \`metrics.precisionRecallF1\`, with
   scikit-learn's definitions.
 
@@ -378,7 +378,7 @@ step(
   path returns them, \`load\` takes them).
 `,
 );
-const modelFile = "out/iris-mlp.safetensors";
+const modelFile = "out/lesson-06/iris-mlp.safetensors";
 const toSave = { ...model.stateDict(), "standardize.mean": mean, "standardize.std": std };
 let restored: Record<string, Tensor>;
 try {
