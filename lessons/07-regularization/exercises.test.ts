@@ -84,7 +84,7 @@ testTasks(tasks, solutions, exercises, {
   wrongAnswers: {
     "7.1": [
       {
-        mistake: "the seed's unsquared norm",
+        mistake: "the tutorial's unsquared norm",
         says: "the norm is not squared",
         impl: mistakenPenalty("unsquared"),
       },

@@ -68,9 +68,9 @@ step(
   with Adam. After every epoch we measure the accuracy on the training images and on the
   validation images, both in evaluation mode.
 
-  The function \`trainModel\` below is the training loop of the earlier lessons, with two knobs
-  that later steps turn: the dropout probability inside the model, and an optional \`penalty\`
-  added to the loss. It returns the accuracy curves.
+  The function \`trainModel\` that this step defines is the training loop of the earlier
+  lessons, with two knobs that later steps turn: the dropout probability inside the model, and
+  an optional \`penalty\` added to the loss. It returns the accuracy curves.
 
   Look at the two curves: training accuracy climbs towards 100%, validation accuracy levels off
   near 80% and then wobbles or slips. The distance between them, the **generalization gap**, is
@@ -191,8 +191,8 @@ step(
   **weight decay**. Small weights make a smoother function, one that cannot bend sharply to pass
   through every training point.
 
-  The norm is **squared**. Seed 001 writes the penalty as \`torch.norm(param, p=2)\`, unsquared,
-  which is a different regularizer: the gradient of $\lambda \lVert w \rVert_2$ is
+  The norm is **squared**. A common tutorial writes the penalty as \`torch.norm(param, p=2)\`,
+  unsquared, which is a different regularizer: the gradient of $\lambda \lVert w \rVert_2$ is
   $\lambda\, w / \lVert w \rVert_2$, a pull of the *same length* $\lambda$ whatever the size of the
   weights (strong on small weights, weak on large ones, undefined at $w = 0$), and it is not what
   any optimizer's \`weightDecay\` computes. The table measures both gradients with autograd on a
@@ -211,7 +211,7 @@ for (
   const w1 = tensor([...values], { requiresGrad: true });
   w1.norm().square().mul(lambda / 2).backward(); // (lambda / 2) ||w||^2
   const w2 = tensor([...values], { requiresGrad: true });
-  w2.norm().mul(lambda).backward(); // lambda ||w||, the seed's unsquared norm
+  w2.norm().mul(lambda).backward(); // lambda ||w||, the tutorial's unsquared norm
   gradientRows.push({
     weights: `${name} [${values.join(", ")}]`,
     "grad of (λ/2)||w||² = λw": `[${Array.from(await w1.grad!.data(), (v) => v.toPrecision(3))}]`,
@@ -384,12 +384,12 @@ step(
   "Data augmentation",
   md`
   More data is the best regularizer; when there is none, make variants of the images you have
-  that the label survives. Seed 001's augmentation: a horizontal flip and a rotation, each with
-  probability 0.5, plus a random crop after padding (a shift by a few pixels). For clothes a
-  mirrored shirt is still a shirt, so all three keep the label.
+  that the label survives. A common tutorial's augmentation: a horizontal flip and a rotation,
+  each with probability 0.5, plus a random crop after padding (a shift by a few pixels). For
+  clothes a mirrored shirt is still a shirt, so all three keep the label.
 
-  A fix to the seed: its \`TF.rotate(image, angle=15)\` rotates by **exactly** 15 degrees every
-  time it applies, so half the images lean one way by the same amount; "up to 15 degrees"
+  A fix to that tutorial: its \`TF.rotate(image, angle=15)\` rotates by **exactly** 15 degrees
+  every time it applies, so half the images lean one way by the same amount; "up to 15 degrees"
   means drawing the angle, as \`randomRotation(15)\` does (uniform in $[-15, 15]$), which with
   \`randomApply(..., 0.5)\` is torchvision's \`RandomApply([RandomRotation(15)], p=0.5)\`.
 

@@ -44,7 +44,7 @@ async function judgePenalty(received: Received): Promise<void> {
     mistakes: [
       {
         value: await sumOfNorms.mul(LAMBDA).item(),
-        says: "the norm is not squared (as seed 001's torch.norm(param)): its gradient has " +
+        says: "the norm is not squared (as in a tutorial's torch.norm(param)): its gradient has " +
           "the same length whatever the size of w, and it is not weight decay; square it",
       },
       {
