@@ -240,6 +240,14 @@ function defineBrowserTests(): void {
         await page.locator("[data-step-output] svg").count() >= 1,
         "at least one plot drawn as SVG",
       );
+      // At a desktop width each step's code and its output are side by side.
+      const sideBySide = await page.evaluate(() => {
+        const cell = document.querySelector("section.step .cell")!;
+        const code = cell.querySelector(".code")!.getBoundingClientRect();
+        const output = cell.querySelector(".output")!.getBoundingClientRect();
+        return output.left >= code.right - 1 && Math.abs(output.top - code.top) <= 1;
+      });
+      assert.ok(sideBySide, "code and output side by side at 1280px");
       // The island is hydrated: its button becomes enabled.
       await page.getByRole("button", { name: "Run in your browser" }).isEnabled();
       await screenshot(page, "lesson.png");
@@ -252,6 +260,12 @@ function defineBrowserTests(): void {
         document.documentElement.scrollWidth - globalThis.innerWidth
       );
       assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone's screen`);
+      const stacked = await phone.page.evaluate(() => {
+        const cell = document.querySelector("section.step .cell")!;
+        const code = cell.querySelector(".code")!.getBoundingClientRect();
+        return cell.querySelector(".output")!.getBoundingClientRect().top >= code.bottom - 1;
+      });
+      assert.ok(stacked, "on a phone the output is under the code");
       await screenshot(phone.page, "lesson-phone.png", false);
       await phone.close();
       assert.deepEqual([...errors, ...phone.errors], []);
