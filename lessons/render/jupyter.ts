@@ -187,9 +187,10 @@ export class JupyterDisplay implements Display {
   async flush(): Promise<void> {
     this.#drawPlots(true);
     while (this.#pending.size) await Promise.all([...this.#pending]);
-    // A sent message still has to leave the kernel's queue before the cell ends; on a busy
-    // machine one turn of the event loop is not always enough.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A sent message still has to leave the kernel's queue before the cell ends (Deno 2.9's
+    // kernel can report the cell done first, and the last outputs are then lost); on a busy
+    // machine 50 ms was seen not to be enough, so wait a quarter of a second.
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
   /** Draws each changed plot: now when `force`, else at most every {@link REDRAW_MS}. */
