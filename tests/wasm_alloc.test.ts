@@ -88,3 +88,24 @@ Deno.test("500 training-like rounds of alloc and free do not grow the memory", (
     "the memory grew after the first round",
   );
 });
+
+Deno.test("at the memory's limit, cached blocks of other sizes are merged and cut to fit", () => {
+  // A memory that may not grow past 16 pages (1 MiB), filled with small blocks that are then
+  // freed: none is of the class a large request needs, yet together they hold it.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 16 });
+  const allocator = new WasmAllocator(memory, 1000);
+  const small: number[] = [];
+  for (let i = 0; i < 100; i++) small.push(allocator.alloc(9000));
+  const keep = allocator.alloc(9000); // above the small ones, so they cannot lower the top
+  for (const address of small) allocator.free(address);
+  const big = allocator.alloc(600_000);
+  ok(big >= small[0] && big + 600_000 <= keep, `block at ${big} not within the freed ones`);
+  strictEqual(memory.buffer.byteLength, 16 * 65536);
+  // The rest of the merged run stays available, and freeing the big block returns its bytes.
+  const after = allocator.stats();
+  ok(after.cached > 0 && after.cached < 100 * 9216, `cached after the cut: ${after.cached}`);
+  allocator.free(big);
+  ok(allocator.stats().cached > after.cached);
+  // A request that no merge can satisfy still gets the out-of-memory error with its advice.
+  throws(() => allocator.alloc(2_000_000), /out of memory.*Await something each step/s);
+});

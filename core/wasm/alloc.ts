@@ -66,8 +66,23 @@ export class WasmAllocator {
       // Before growing, a cached block of a larger class (up to twice the size) will do.
       const larger = this.#takeLarger(size);
       if (larger !== undefined) return larger;
-      this.#grow(end);
+      if (!this.#tryGrow(end)) {
+        // The memory cannot grow (wasm32 stops at 4 GiB): merge neighbouring cached blocks, of
+        // whatever class, and cut the request out of one of them.
+        this.#compact();
+        const fit = this.#takeSplit(size);
+        if (fit !== undefined) return fit;
+        return this.#allocAtTop(size, true);
+      }
     }
+    return this.#allocAtTop(size, false);
+  }
+
+  /** A new block of `size` bytes above the highest one, growing the memory if `grow`. */
+  #allocAtTop(size: number, grow: boolean): number {
+    const address = this.#top;
+    const end = address + size;
+    if (grow && end > this.memory.buffer.byteLength) this.#grow(end);
     this.#top = end;
     this.#sizes.set(address, size);
     this.#inUse += size;
@@ -121,13 +136,80 @@ export class WasmAllocator {
     return best === undefined ? undefined : this.#take(best);
   }
 
-  /** Grows the memory to hold `end` bytes, by at least an eighth of its size. */
+  /** Grows the memory as {@link #grow} does; false instead of an error when it cannot. */
+  #tryGrow(end: number): boolean {
+    try {
+      this.#grow(end);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Merges cached blocks that touch into one; a cached run that ends at the top lowers it. */
+  #compact(): void {
+    const blocks: [number, number][] = [];
+    for (const [size, list] of this.#free) for (const address of list) blocks.push([address, size]);
+    blocks.sort((a, b) => a[0] - b[0]);
+    this.#free.clear();
+    this.#cached = 0;
+    for (const [address] of blocks) this.#sizes.delete(address);
+    const merged: [number, number][] = [];
+    for (const [address, size] of blocks) {
+      const last = merged[merged.length - 1];
+      if (last && last[0] + last[1] === address) last[1] += size;
+      else merged.push([address, size]);
+    }
+    const last = merged[merged.length - 1];
+    if (last && last[0] + last[1] === this.#top) {
+      this.#top = last[0];
+      merged.pop();
+    }
+    for (const [address, size] of merged) this.#putFree(address, size);
+  }
+
+  /** The smallest cached block of at least `size` bytes, cut to `size` (the rest stays cached). */
+  #takeSplit(size: number): number | undefined {
+    let best: number | undefined;
+    for (const [classSize, list] of this.#free) {
+      if (list.length > 0 && classSize >= size && (best === undefined || classSize < best)) {
+        best = classSize;
+      }
+    }
+    if (best === undefined) return undefined;
+    const address = this.#free.get(best)!.pop()!;
+    this.#cached -= best;
+    this.#sizes.set(address, size);
+    this.#inUse += size;
+    if (best > size) {
+      this.#sizes.set(address + size, best - size);
+      this.#putFree(address + size, best - size);
+    }
+    return address;
+  }
+
+  /** Files a block (its size already recorded in the caller's bookkeeping) as cached. */
+  #putFree(address: number, size: number): void {
+    this.#sizes.set(address, size);
+    let list = this.#free.get(size);
+    if (!list) this.#free.set(size, list = []);
+    list.push(address);
+    this.#cached += size;
+  }
+
+  /** Grows the memory to hold `end` bytes, by at least an eighth of its size when it can. */
   #grow(end: number): void {
     const current = this.memory.buffer.byteLength;
     const wanted = Math.max(end, current + current / 8);
-    const pages = Math.ceil((wanted - current) / PAGE);
+    let pages = Math.ceil((wanted - current) / PAGE);
     try {
-      this.memory.grow(pages);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        // Near the limit an eighth more may not fit where the request itself does.
+        pages = Math.ceil((end - current) / PAGE);
+        this.memory.grow(pages);
+      }
     } catch {
       throw new RangeError(
         `wasm allocator: out of memory growing from ${current} to ${current + pages * PAGE} ` +
