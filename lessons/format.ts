@@ -534,6 +534,18 @@ export function shownValue(events: OutputEvent[], label: string): number | strin
 }
 
 /**
+ * A share the lesson showed as a percentage (`"80.2%"`) under `label`, as a number from 0 to 1.
+ * For outcome tests: throws when the lesson showed no percentage under that label.
+ */
+export function shownShare(events: OutputEvent[], label: string): number {
+  const shown = shownValue(events, label);
+  if (typeof shown !== "string" || !/^\d+(\.\d+)?%$/.test(shown)) {
+    throw new Error(`the lesson shows no percentage labelled "${label}" (got ${shown})`);
+  }
+  return Number(shown.slice(0, -1)) / 100;
+}
+
+/**
  * Folds a stream of events into the final outputs of each step: points appended to a plot are
  * merged into it, and a progress bar keeps only its last state (as a `progressEnd` block with the
  * label and total copied in `info`). Used by the site's build-time capture and by tests.

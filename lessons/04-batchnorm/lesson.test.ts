@@ -6,22 +6,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type OutputEvent, runLesson, shownValue } from "../format.ts";
+import { type OutputEvent, runLesson, shownShare, shownValue } from "../format.ts";
 
 Deno.test("lesson 4 (quick): with batch norm the loss falls faster at lr 0.1", async () => {
   const events: OutputEvent[] = [];
   const url = new URL("./lesson.ts", import.meta.url);
   await runLesson(url, { quick: true, device: "cpu", seed: 0 }, (event) => events.push(event));
   const value = (label: string) => shownValue(events, label) as number;
-  /** A share shown as a percentage ("80.0%"), as a number from 0 to 1. */
-  const share = (label: string) => {
-    const shown = shownValue(events, label);
-    assert.ok(
-      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
-      `the lesson shows a percentage labelled "${label}", got ${shown}`,
-    );
-    return Number(shown.slice(0, -1)) / 100;
-  };
+  const share = (label: string) => shownShare(events, label);
 
   const plainLoss = value("training loss without batch norm, mean of the last 20 steps");
   const bnLoss = value("training loss with batch norm, mean of the last 20 steps");

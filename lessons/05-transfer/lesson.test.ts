@@ -5,21 +5,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type OutputEvent, runLesson, shownValue } from "../format.ts";
+import { type OutputEvent, runLesson, shownShare } from "../format.ts";
 
 Deno.test("lesson 5 (quick): transfer beats scratch by 3 points or more", async () => {
   const events: OutputEvent[] = [];
   const url = new URL("./lesson.ts", import.meta.url);
   await runLesson(url, { quick: true, device: "cpu", seed: 0 }, (event) => events.push(event));
-  /** A share shown as a percentage ("85.0%"), as a number from 0 to 1. */
-  const share = (label: string) => {
-    const shown = shownValue(events, label);
-    assert.ok(
-      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
-      `the lesson shows a percentage labelled "${label}", got ${shown}`,
-    );
-    return Number(shown.slice(0, -1)) / 100;
-  };
+  const share = (label: string) => shownShare(events, label);
 
   const old = share("pretrained network, accuracy on its own classes");
   assert.ok(old > 0.8, `the pretrained network gets ${old} on its own classes, expected > 0.8`);

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type OutputEvent, runLesson, shownValue } from "../format.ts";
+import { type OutputEvent, runLesson, shownShare, shownValue } from "../format.ts";
 import { parseLessonSource } from "../source.ts";
 
 const events: OutputEvent[] = [];
@@ -18,15 +18,8 @@ async function run(): Promise<void> {
   await ran;
 }
 
-/** A share the lesson showed as a percentage ("40.7%") under `label`, as a number from 0 to 1. */
-function share(label: string): number {
-  const shown = shownValue(events, label);
-  assert.ok(
-    typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
-    `the lesson shows a percentage labelled "${label}", got ${shown}`,
-  );
-  return Number(shown.slice(0, -1)) / 100;
-}
+/** A share the lesson showed as a percentage ("40.7%") under `label`, from 0 to 1. */
+const share = (label: string) => shownShare(events, label);
 
 /** A number the lesson showed under `label`. */
 function value(label: string): number {

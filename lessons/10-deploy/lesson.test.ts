@@ -11,7 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type OutputEvent, runLesson, shownValue } from "../format.ts";
+import { type OutputEvent, runLesson, shownShare, shownValue } from "../format.ts";
 import { parseLessonSource } from "../source.ts";
 
 Deno.test("lesson 10 (quick): pruning with the right mask, fine-tuning, a lossless round trip", async () => {
@@ -23,15 +23,7 @@ Deno.test("lesson 10 (quick): pruning with the right mask, fine-tuning, a lossle
     assert.ok(shown !== undefined, `the lesson shows no value "${label}"`);
     return shown as number;
   };
-  /** A share shown as a percentage ("91.3%"), as a number from 0 to 1. */
-  const share = (label: string) => {
-    const shown = shownValue(events, label);
-    assert.ok(
-      typeof shown === "string" && /^\d+(\.\d+)?%$/.test(shown),
-      `the lesson shows a percentage labelled "${label}", got ${shown}`,
-    );
-    return Number(shown.slice(0, -1)) / 100;
-  };
+  const share = (label: string) => shownShare(events, label);
 
   const small = share("accuracy with the tutorial's mask (median threshold)");
   const large = share("accuracy with magnitude pruning (50%)");
