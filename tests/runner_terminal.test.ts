@@ -151,9 +151,11 @@ Deno.test("a bar that ends before its total says where it stopped", () => {
     bars.end("epochs", { "best epoch": 121 });
     const text = stripAnsi(stream.text()).trimEnd();
     const final = text.slice(text.lastIndexOf("epochs "));
+    // The speed part needs a measurable time: cli-progress times bars with the real clock, and
+    // this loop can end within the same millisecond, when the line has no speed.
     assert.match(
       final,
-      /^epochs [█░]+ stopped early at 131\/300 │ best epoch 121 │ .+ │ in /,
+      /^epochs [█░]+ stopped early at 131\/300 │ best epoch 121 │ (.+ │ )?in /,
       final,
     );
     assert.ok(!final.includes("eta"), final);
