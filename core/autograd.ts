@@ -55,13 +55,18 @@ export function markInternal(...tensors: Tensor[]): void {
 
 /**
  * Hands tensors that an op made for its backward rule alone to the graph of `out`, which
- * releases them when backward() has used them. Returns `out`.
+ * releases them when backward() has used them. Where no graph was recorded (under noGrad(), or
+ * when no input needs a gradient) nothing will read them again, and they are released at once:
+ * an evaluation loop then reuses their memory instead of waiting for the garbage collector.
+ * Returns `out`.
  */
 export function ownedByGraph(out: Tensor, ...temporaries: Tensor[]): Tensor {
   // (A temporary may be a node of the graph too, a reshaped view for instance, as long as the
-  // backward rule of its own node does not read its values.)
+  // backward rule of its own node does not read its values. A view shares its storage, which is
+  // counted: releasing the view leaves the values to the tensors that still hold them.)
   const owned = temporaries.filter((t) => t !== out);
-  if (out.node && owned.length > 0) (out.node.temporaries ??= []).push(...owned);
+  if (!out.node) { for (const t of owned) t.dispose(); }
+  else if (owned.length > 0) (out.node.temporaries ??= []).push(...owned);
   return out;
 }
 

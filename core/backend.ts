@@ -334,6 +334,34 @@ export interface FusedKernels {
     wanted: { weight: boolean; bias: boolean },
   ): { dx: Storage; dWeight: Storage | null; dBias: Storage | null };
   /**
+   * A convolution computed directly, without unfolding windows into columns (im2col):
+   * `out[n, o, outH, outW] = bias[o] + sum over (ci, ky, kx) of weight[o, ci, ky, kx] *
+   * x[n, ci, oy + ky - padH, ox + kx - padW]`, reading zeros outside the image. Stride and
+   * dilation are 1 (the op asks for it only then) and a null bias means none.
+   */
+  conv2d(
+    x: Storage,
+    weight: Storage,
+    bias: Storage | null,
+    dtype: DType,
+    geom: Conv2dGeometry,
+    outChannels: number,
+  ): Storage;
+  /**
+   * The backward pass of {@link FusedKernels.conv2d}: the gradients of the input and of the
+   * weight, each computed only where `wanted` asks for it (else null). The bias's gradient is
+   * the output's gradient summed over everything but the channels, which the op computes.
+   */
+  conv2dBackward(
+    grad: Storage,
+    x: Storage,
+    weight: Storage,
+    dtype: DType,
+    geom: Conv2dGeometry,
+    outChannels: number,
+    wanted: { input: boolean; weight: boolean },
+  ): { dx: Storage | null; dWeight: Storage | null };
+  /**
    * A linear layer with its bias in one kernel: `out = x @ weight^T + bias`, with `x` seen as
    * `[rows, inFeatures]`, `weight` `[outFeatures, inFeatures]` and `bias` `[outFeatures]`.
    */

@@ -1,6 +1,6 @@
 /**
- * The reference fused kernels: max pooling, training-mode batch norm and a linear layer with its
- * bias, as plain loops over the values, in float32, float64 (and int32 for pooling). They are registered in the kernel registry
+ * The reference fused kernels: max pooling, training-mode batch norm, a linear layer with its
+ * bias and a direct convolution, as plain loops over the values, in float32, float64 (and int32 for pooling). They are registered in the kernel registry
  * of `core/backend.ts` under the provider "reference": the CPU runs them when the WebAssembly
  * kernels are not in use (float64, or `setCpuKernels("reference")`), and the tests compare every
  * faster kernel with them.
@@ -189,6 +189,103 @@ export function linear(
   return new CpuStorage(out);
 }
 
+/**
+ * A direct convolution (stride 1, dilation 1), the definition written as loops:
+ *
+ *   out[b, o, oy, ox] = bias[o] + sum over (ci, ky, kx) of
+ *                       weight[o, ci, ky, kx] * x[b, ci, oy + ky - padH, ox + kx - padW]
+ *
+ * where positions outside the image read as 0.
+ */
+export function conv2d(
+  x: Storage,
+  weight: Storage,
+  bias: Storage | null,
+  dtype: DType,
+  g: Conv2dGeometry,
+  outChannels: number,
+): Storage {
+  const input = cpuData(x);
+  const w = cpuData(weight);
+  const b = bias ? cpuData(bias) : null;
+  const out = allocArray(dtype, g.n * outChannels * g.outH * g.outW);
+  let k = 0;
+  for (let n = 0; n < g.n; n++) {
+    for (let o = 0; o < outChannels; o++) {
+      for (let oy = 0; oy < g.outH; oy++) {
+        for (let ox = 0; ox < g.outW; ox++, k++) {
+          let sum = b ? b[o] : 0;
+          for (let ci = 0; ci < g.c; ci++) {
+            for (let ky = 0; ky < g.kernelH; ky++) {
+              const iy = oy + ky - g.padH;
+              if (iy < 0 || iy >= g.h) continue;
+              for (let kx = 0; kx < g.kernelW; kx++) {
+                const ix = ox + kx - g.padW;
+                if (ix < 0 || ix >= g.w) continue;
+                const wk = w[((o * g.c + ci) * g.kernelH + ky) * g.kernelW + kx];
+                sum += wk * input[((n * g.c + ci) * g.h + iy) * g.w + ix];
+              }
+            }
+          }
+          out[k] = sum;
+        }
+      }
+    }
+  }
+  return new CpuStorage(out);
+}
+
+/**
+ * The backward pass of {@link conv2d}. Every term `weight[o, ci, ky, kx] * x[b, ci, iy, ix]` of
+ * an output sends `grad * weight` to that input pixel and `grad * x` to that weight:
+ *
+ *   dx[b, ci, iy, ix]     += grad[b, o, oy, ox] * weight[o, ci, ky, kx]
+ *   dWeight[o, ci, ky, kx] += grad[b, o, oy, ox] * x[b, ci, iy, ix]
+ */
+export function conv2dBackward(
+  grad: Storage,
+  x: Storage,
+  weight: Storage,
+  dtype: DType,
+  g: Conv2dGeometry,
+  outChannels: number,
+  wanted: { input: boolean; weight: boolean },
+) {
+  const dy = cpuData(grad);
+  const input = cpuData(x);
+  const w = cpuData(weight);
+  const dx = wanted.input ? allocArray(dtype, input.length) : null;
+  const dWeight = wanted.weight ? allocArray(dtype, w.length) : null;
+  let k = 0;
+  for (let n = 0; n < g.n; n++) {
+    for (let o = 0; o < outChannels; o++) {
+      for (let oy = 0; oy < g.outH; oy++) {
+        for (let ox = 0; ox < g.outW; ox++, k++) {
+          const gradient = dy[k];
+          for (let ci = 0; ci < g.c; ci++) {
+            for (let ky = 0; ky < g.kernelH; ky++) {
+              const iy = oy + ky - g.padH;
+              if (iy < 0 || iy >= g.h) continue;
+              for (let kx = 0; kx < g.kernelW; kx++) {
+                const ix = ox + kx - g.padW;
+                if (ix < 0 || ix >= g.w) continue;
+                const at = ((n * g.c + ci) * g.h + iy) * g.w + ix;
+                const wAt = ((o * g.c + ci) * g.kernelH + ky) * g.kernelW + kx;
+                if (dx) dx[at] += gradient * w[wAt];
+                if (dWeight) dWeight[wAt] += gradient * input[at];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return {
+    dx: dx ? new CpuStorage(dx) : null,
+    dWeight: dWeight ? new CpuStorage(dWeight) : null,
+  };
+}
+
 /** The flat index of every value of channel `ci` in `[n, c, spatial]`, sample by sample. */
 function* channel(g: BatchNormGeometry, ci: number): Generator<number> {
   for (let b = 0; b < g.n; b++) {
@@ -207,3 +304,5 @@ registerKernel(
   batchNormTrainBackward,
 );
 registerKernel("linear", "reference", ["float32", "float64"], linear);
+registerKernel("conv2d", "reference", ["float32", "float64"], conv2d);
+registerKernel("conv2dBackward", "reference", ["float32", "float64"], conv2dBackward);

@@ -171,6 +171,8 @@ export function conv2d(
       `conv2d: bias must have shape [${outChannels}], got ${fmtShape(bias.shape)}`,
     );
   }
+  const direct = convDirect(input, weight, bias ?? null, geom, groups, outChannels);
+  if (direct) return direct;
   const { n, outH, outW } = geom;
   const patch = groupChannels * kernelH * kernelW;
   // [n, groups, patch, L] columns against [groups, outPerGroup, patch] kernels.
@@ -187,6 +189,63 @@ export function conv2d(
   } else markInternal(product);
   return out;
 }
+
+/**
+ * A convolution by the registry's direct kernel (`conv2d`: no im2col, no col2im), where one is
+ * registered and the layer suits it: stride 1, dilation 1, one group, padding smaller than the
+ * kernel, and few enough channels that unfolding would cost more than it saves (with many
+ * channels the matrix product after im2col is the faster road). Undefined elsewhere: the caller
+ * then unfolds and multiplies.
+ */
+function convDirect(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  geom: Conv2dGeometry,
+  groups: number,
+  outChannels: number,
+): Tensor | undefined {
+  const { n, c, kernelH, kernelW, outH, outW } = geom;
+  const suits = groups === 1 && geom.strideH === 1 && geom.strideW === 1 &&
+    geom.dilationH === 1 && geom.dilationW === 1 && geom.padH < kernelH &&
+    geom.padW < kernelW && c * outChannels <= DIRECT_MAX_CHANNEL_PAIRS;
+  const dtype = input.dtype;
+  const alike = [weight, bias].every((t) => !t || (t.dtype === dtype && t.device === input.device));
+  if (!suits || !alike) return undefined;
+  const kernel = findKernel("conv2d", input.device, dtype);
+  const backward = findKernel("conv2dBackward", input.device, dtype);
+  if (!kernel || !backward) return undefined;
+  const storage = kernel(
+    input.storage,
+    weight.storage,
+    bias?.storage ?? null,
+    dtype,
+    geom,
+    outChannels,
+  );
+  const out = new Tensor(storage, [n, outChannels, outH, outW], dtype);
+  const inputs = bias ? [input, weight, bias] : [input, weight];
+  return record("conv2d", out, inputs, (grad) => {
+    const wanted = { input: input.requiresGrad, weight: weight.requiresGrad };
+    const { dx, dWeight } = backward(
+      grad.storage,
+      input.storage,
+      weight.storage,
+      dtype,
+      geom,
+      outChannels,
+      wanted,
+    );
+    return [
+      dx ? new Tensor(dx, input.shape, dtype) : null,
+      dWeight ? new Tensor(dWeight, weight.shape, dtype) : null,
+      bias?.requiresGrad ? grad.sum([0, 2, 3]) : null,
+    ];
+  });
+}
+
+/** The direct convolution's limit on input x output channels (see {@link convDirect}). */
+const DIRECT_MAX_CHANNEL_PAIRS = 2048;
 
 /** Options of the pooling functions. */
 export interface PoolOptions extends WindowOptions {

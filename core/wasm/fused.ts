@@ -1,7 +1,7 @@
 /**
  * The WebAssembly fused kernels (float32): max pooling with its argmax and training-mode batch
- * norm, each with its backward pass, and a linear layer with its bias, registered under the
- * provider "wasm". They compute what
+ * norm, each with its backward pass, a linear layer with its bias, and a direct convolution
+ * (stride 1) with its backward pass, registered under the provider "wasm". They compute what
  * the reference kernels of `core/cpu/fused.ts` compute, and the tests hold them to it.
  *
  * @module
@@ -13,6 +13,7 @@ import {
   type Storage,
 } from "../backend.ts";
 import type { DType } from "../dtype.ts";
+import type { DirectConv } from "./kernels.ts";
 import { allocate, wasmFor, withInputs } from "./storage.ts";
 
 /** The kernels, which the registry only asks for while the wasm set runs float32. */
@@ -127,5 +128,60 @@ registerKernel(
       wasm.matmul(out.ptr, px, pw, spec);
     });
     return out;
+  },
+);
+
+/** The geometry of a direct convolution as the wasm kernels take it. */
+function direct(g: Conv2dGeometry, outChannels: number): DirectConv {
+  const { n, c, h, w, kernelH, kernelW, padH, padW } = g;
+  return { n, c, h, w, outChannels, kernelH, kernelW, padH, padW };
+}
+
+registerKernel(
+  "conv2d",
+  "wasm",
+  ["float32"],
+  (
+    x: Storage,
+    weight: Storage,
+    bias: Storage | null,
+    _dtype: DType,
+    g: Conv2dGeometry,
+    outChannels: number,
+  ) => {
+    const wasm = kernels();
+    const out = allocate(wasm, g.n * outChannels * g.outH * g.outW, "float32");
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    withInputs(wasm, inputs, ([px, pw, pb]) => {
+      wasm.conv2dDirect(out.ptr, px, pw, pb ?? 0, direct(g, outChannels));
+    });
+    return out;
+  },
+);
+
+registerKernel(
+  "conv2dBackward",
+  "wasm",
+  ["float32"],
+  (
+    grad: Storage,
+    x: Storage,
+    weight: Storage,
+    _dtype: DType,
+    g: Conv2dGeometry,
+    outChannels: number,
+    wanted: { input: boolean; weight: boolean },
+  ) => {
+    const wasm = kernels();
+    const geom = direct(g, outChannels);
+    const dx = wanted.input ? allocate(wasm, g.n * g.c * g.h * g.w, "float32") : null;
+    const dWeight = wanted.weight
+      ? allocate(wasm, outChannels * g.c * g.kernelH * g.kernelW, "float32")
+      : null;
+    withInputs(wasm, [grad, x, weight], ([pg, px, pw]) => {
+      if (dx) wasm.conv2dDirectBackwardInput(dx.ptr, pg, pw, geom);
+      if (dWeight) wasm.conv2dDirectBackwardWeight(dWeight.ptr, pg, px, geom);
+    });
+    return { dx, dWeight };
   },
 );

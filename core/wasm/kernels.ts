@@ -24,7 +24,7 @@
 import { WasmAllocator } from "./alloc.ts";
 import { type Conv2dGeometry, mergeDims } from "../backend.ts";
 import { type KernelExports, type LoadedKernels, loadKernels, type LoadOptions } from "./loader.ts";
-import { CONTROL_BYTES, MatmulHelper } from "./threads.ts";
+import { CONTROL_BYTES, type HelperKernel, KernelHelper } from "./threads.ts";
 
 /** A matrix product `C[b] (+)= op(A[b]) @ op(B[b])`, C being `[batch, m, n]`. */
 export interface WasmMatmulSpec {
@@ -47,6 +47,29 @@ export interface WasmMatmulSpec {
 
 /** A convolution or pooling window over `[n, c, h, w]` images (the core's geometry). */
 export type WasmWindow = Omit<Conv2dGeometry, "padValue">;
+
+/** The geometry of a direct convolution: stride 1, dilation 1, zero padding below the kernel. */
+export interface DirectConv {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  outChannels: number;
+  kernelH: number;
+  kernelW: number;
+  padH: number;
+  padW: number;
+}
+
+/** The geometry as the direct convolution kernels take it: n, c, h, w, o, kh, kw, ph, pw. */
+function directArgs(g: DirectConv): number[] {
+  return [g.n, g.c, g.h, g.w, g.outChannels, g.kernelH, g.kernelW, g.padH, g.padW];
+}
+
+/** The output size of a direct convolution (stride 1, dilation 1). */
+function directOut(g: DirectConv): { outH: number; outW: number } {
+  return { outH: g.h + 2 * g.padH - g.kernelH + 1, outW: g.w + 2 * g.padW - g.kernelW + 1 };
+}
 
 /** The largest number of dimensions a strided kernel takes (after merging). */
 const MAX_DIMS = 16;
@@ -83,7 +106,7 @@ export class WasmKernels {
   readonly #scratch: number;
   readonly #dims: number;
   readonly #counters: number;
-  #helper: MatmulHelper | undefined;
+  #helper: KernelHelper | undefined;
   #threads = 1;
   #sharedProducts = 0;
   /** Products so far, and the count below which the second thread is not asked to help. */
@@ -106,7 +129,7 @@ export class WasmKernels {
     this.#counters = this.allocator.alloc(4 * MAX_DIMS);
     this.#heapF32 = new Float32Array(loaded.memory.buffer);
     this.#heapI32 = new Int32Array(loaded.memory.buffer);
-    if (MatmulHelper.supported(loaded)) this.setThreads(2);
+    if (KernelHelper.supported(loaded)) this.setThreads(2);
   }
 
   /** Loads the kernel module over a fresh memory. */
@@ -124,8 +147,8 @@ export class WasmKernels {
    * exist (asking for 2 elsewhere gives 1), else 1.
    */
   setThreads(threads: 1 | 2): void {
-    if (threads === 2 && MatmulHelper.supported(this.#loaded)) {
-      this.#helper ??= new MatmulHelper(
+    if (threads === 2 && KernelHelper.supported(this.#loaded)) {
+      this.#helper ??= new KernelHelper(
         this.#loaded,
         this.allocator.alloc(CONTROL_BYTES),
         this.allocator.alloc(this.exports.matmulScratchBytes()),
@@ -211,7 +234,7 @@ export class WasmKernels {
     ) {
       // Give each thread half of the rows, cut at a multiple of 4 (the kernel's row block).
       const half = Math.round(rows / 8) * 4;
-      if (this.#helper!.start(args, half, rows)) {
+      if (this.#helper!.start("matmul", [...args, this.#helper!.scratch, half, rows])) {
         split = half;
         this.#sharedProducts++;
       }
@@ -380,6 +403,114 @@ export class WasmKernels {
   /** The adjoint of im2col: sums columns back into `[n, c, h, w]` images. */
   col2im(x: number, cols: number, g: WasmWindow): void {
     this.exports.col2imF32(x, cols, ...windowArgs(g));
+  }
+
+  /**
+   * Direct convolution, stride 1 and dilation 1 (no im2col): `out[n, o, outH, outW]` from
+   * `x[n, c, h, w]`, `weight[o, c, kh, kw]` and `bias[o]` (0: none).
+   */
+  conv2dDirect(out: number, x: number, weight: number, bias: number, g: DirectConv): void {
+    const { outH, outW } = directOut(g);
+    const outImage = 4 * g.outChannels * outH * outW;
+    const inImage = 4 * g.c * g.h * g.w;
+    this.#byImages("conv2dDirectF32", g, this.exports.conv2dDirectScratch, (from, n, scratch) => [
+      out + from * outImage,
+      x + from * inImage,
+      weight,
+      bias,
+      ...directArgs({ ...g, n }),
+      scratch,
+    ]);
+  }
+
+  /** The gradient of {@link conv2dDirect} with respect to its input, `dx[n, c, h, w]`. */
+  conv2dDirectBackwardInput(dx: number, dy: number, weight: number, g: DirectConv): void {
+    const { outH, outW } = directOut(g);
+    const outImage = 4 * g.outChannels * outH * outW;
+    const inImage = 4 * g.c * g.h * g.w;
+    const scratchBytes = this.exports.conv2dDirectBackwardInputScratch;
+    this.#byImages("conv2dDirectBackwardInputF32", g, scratchBytes, (from, n, scratch) => [
+      dx + from * inImage,
+      dy + from * outImage,
+      weight,
+      ...directArgs({ ...g, n }),
+      scratch,
+    ]);
+  }
+
+  /**
+   * The gradient of {@link conv2dDirect} with respect to its weight, `dw[o, c, kh, kw]`. With
+   * two threads each sums over its half of the images, and the halves are added.
+   */
+  conv2dDirectBackwardWeight(dw: number, dy: number, x: number, g: DirectConv): void {
+    const { outH, outW } = directOut(g);
+    const outImage = 4 * g.outChannels * outH * outW;
+    const inImage = 4 * g.c * g.h * g.w;
+    const size = g.outChannels * g.c * g.kernelH * g.kernelW;
+    const scratchBytes = this.exports.conv2dDirectBackwardWeightScratch;
+    const partial = this.alloc(4 * size);
+    try {
+      const shared = this.#byImages(
+        "conv2dDirectBackwardWeightF32",
+        g,
+        scratchBytes,
+        (from, n, scratch) => [
+          from === 0 ? dw : partial,
+          dy + from * outImage,
+          x + from * inImage,
+          ...directArgs({ ...g, n }),
+          scratch,
+        ],
+      );
+      if (shared) this.exports.addInto(dw, partial, size);
+    } finally {
+      this.free(partial);
+    }
+  }
+
+  /**
+   * Runs a direct convolution kernel over `g.n` images: the second thread takes the later half
+   * of the images when it exists and the work is large. `args(from, n, scratch)` gives the
+   * kernel's arguments for `n` images starting at image `from`; each thread gets scratch memory
+   * of its own. Returns whether the work was shared.
+   */
+  #byImages(
+    kernel: HelperKernel,
+    g: DirectConv,
+    scratchBytes: (...geometry: number[]) => number,
+    args: (from: number, n: number, scratch: number) => number[],
+  ): boolean {
+    const { outH, outW } = directOut(g);
+    const work = g.n * g.outChannels * outH * outW * g.c * g.kernelH * g.kernelW;
+    const bytes = scratchBytes(...directArgs(g));
+    const scratch = this.alloc(bytes);
+    let helperScratch = 0;
+    try {
+      this.#largeProducts++;
+      let split = g.n;
+      if (
+        this.#threads === 2 && work >= this.threadThreshold && g.n >= 2 &&
+        this.#largeProducts >= this.#oneThreadUntil
+      ) {
+        helperScratch = this.alloc(bytes);
+        const half = g.n >> 1;
+        if (this.#helper!.start(kernel, args(half, g.n - half, helperScratch))) {
+          split = half;
+          this.#sharedProducts++;
+        }
+      }
+      const start = performance.now();
+      this.exports[kernel](...args(0, split, scratch));
+      if (split < g.n) {
+        const ownPart = performance.now() - start;
+        this.#helper!.finish();
+        this.#judgeHelper(ownPart, performance.now() - start - ownPart);
+      }
+      return split < g.n;
+    } finally {
+      this.free(scratch);
+      if (helperScratch) this.free(helperScratch);
+    }
   }
 
   /** Max pooling with the int32 index (within its plane) of each maximum. */

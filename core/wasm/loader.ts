@@ -48,6 +48,12 @@ export interface KernelExports {
   col2imF32: Kernel;
   maxPool2dF32: Kernel;
   maxPool2dBackwardF32: Kernel;
+  conv2dDirectF32: Kernel;
+  conv2dDirectBackwardInputF32: Kernel;
+  conv2dDirectBackwardWeightF32: Kernel;
+  conv2dDirectScratch: (...args: number[]) => number;
+  conv2dDirectBackwardInputScratch: (...args: number[]) => number;
+  conv2dDirectBackwardWeightScratch: (...args: number[]) => number;
   channelMeanVarF32: Kernel;
   batchNormForwardF32: Kernel;
   batchNormBackwardF32: Kernel;

@@ -1,6 +1,7 @@
 /**
- * A second thread for large matrix products: a worker that shares the wasm memory and computes
- * the lower rows of a product while the calling thread computes the upper ones.
+ * A second thread for large kernels: a worker that shares the wasm memory and computes the lower
+ * rows of a matrix product, or the second half of a batch of images of a direct convolution,
+ * while the calling thread computes the rest.
  *
  * The two threads talk through a small block of the shared memory (Atomics, no messages): the
  * caller writes the arguments, flips the state from IDLE to BUSY and wakes the worker; the worker
@@ -22,11 +23,24 @@ const IDLE = 1;
 const BUSY = 2;
 const CLOSED = 3;
 
-/** Slots of the control block (int32). */
+/** Slots of the control block (int32): the state, which kernel, how many arguments, and them. */
 const STATE = 0;
+const KERNEL = 1;
+const COUNT = 2;
 const ARGS = 4;
-const ARG_COUNT = 15;
+const ARG_COUNT = 16;
 export const CONTROL_BYTES = (ARGS + ARG_COUNT) * 4;
+
+/** The kernels the worker can run, by their export names (the index is their code). */
+export const HELPER_KERNELS = [
+  "matmul",
+  "conv2dDirectF32",
+  "conv2dDirectBackwardInputF32",
+  "conv2dDirectBackwardWeightF32",
+] as const;
+
+/** A kernel the worker can run. */
+export type HelperKernel = typeof HELPER_KERNELS[number];
 
 /** How long a worker spins after a task, then sleeps before closing itself (milliseconds). */
 const SPIN_MS = 2;
@@ -40,11 +54,11 @@ const WAIT_LIMIT_MS = 60_000;
  */
 const WORKER_SOURCE = `
 const STATE = ${STATE}, STARTING = ${STARTING}, IDLE = ${IDLE}, BUSY = ${BUSY};
-const CLOSED = ${CLOSED}, ARGS = ${ARGS};
+const CLOSED = ${CLOSED}, KERNEL = ${KERNEL}, COUNT = ${COUNT}, ARGS = ${ARGS};
 self.onmessage = (event) => {
   const { module, memory, control } = event.data;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const matmul = instance.exports.matmul;
+  const kernels = ${JSON.stringify(HELPER_KERNELS)}.map((name) => instance.exports[name]);
   const ctl = new Int32Array(memory.buffer, control, ${ARGS + ARG_COUNT});
   // The caller may have given up on this worker while it started.
   if (Atomics.compareExchange(ctl, STATE, STARTING, IDLE) !== STARTING) {
@@ -67,9 +81,7 @@ self.onmessage = (event) => {
       return;
     }
     if (state !== BUSY) continue;
-    const a = ctl.subarray(ARGS);
-    matmul(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
-      a[13], a[14]);
+    kernels[ctl[KERNEL]](...ctl.subarray(ARGS, ARGS + ctl[COUNT]));
     Atomics.store(ctl, STATE, IDLE);
     Atomics.notify(ctl, STATE);
   }
@@ -87,7 +99,7 @@ function canBlock(control: Int32Array): boolean {
 }
 
 /** The second thread of a kernel module with a shared memory. */
-export class MatmulHelper {
+export class KernelHelper {
   readonly #kernels: LoadedKernels;
   readonly #control: Int32Array;
   readonly #controlAddress: number;
@@ -97,7 +109,7 @@ export class MatmulHelper {
 
   /**
    * `controlAddress` points to {@link CONTROL_BYTES} bytes of the shared memory, `scratch` to
-   * the worker's own matmul scratch space.
+   * the worker's own matmul scratch space (see {@link KernelHelper.scratch}).
    */
   constructor(kernels: LoadedKernels, controlAddress: number, scratch: number) {
     this.#kernels = kernels;
@@ -110,6 +122,11 @@ export class MatmulHelper {
     this.#blocking = canBlock(this.#control);
   }
 
+  /** The worker's own scratch space for matrix products. */
+  get scratch(): number {
+    return this.#scratch;
+  }
+
   /** Whether threads can run here at all: a shared memory and a Worker constructor. */
   static supported(kernels: LoadedKernels): boolean {
     return kernels.shared && typeof Worker !== "undefined" && typeof Blob !== "undefined" &&
@@ -117,21 +134,21 @@ export class MatmulHelper {
   }
 
   /**
-   * Hands rows `[rowStart, rowEnd)` of a product to the worker. Returns false (and starts a
-   * worker for next time, if none runs) when no worker is ready; the caller then computes those
-   * rows itself.
+   * Hands one call of `kernel` to the worker (its share of the work: rows of a product, images
+   * of a convolution). Returns false (and starts a worker for next time, if none runs) when no
+   * worker is ready; the caller then does that share itself.
    */
-  start(args: readonly number[], rowStart: number, rowEnd: number): boolean {
+  start(kernel: HelperKernel, args: readonly number[]): boolean {
     const control = this.#control;
     const state = Atomics.load(control, STATE);
     if (state !== IDLE) {
       if (state === CLOSED) this.#spawn();
       return false;
     }
-    for (let i = 0; i < 12; i++) control[ARGS + i] = args[i];
-    control[ARGS + 12] = this.#scratch;
-    control[ARGS + 13] = rowStart;
-    control[ARGS + 14] = rowEnd;
+    if (args.length > ARG_COUNT) throw new Error(`${kernel}: too many arguments for the helper`);
+    control[KERNEL] = HELPER_KERNELS.indexOf(kernel);
+    control[COUNT] = args.length;
+    for (let i = 0; i < args.length; i++) control[ARGS + i] = args[i];
     if (Atomics.compareExchange(control, STATE, IDLE, BUSY) !== IDLE) {
       // The worker closed itself just now.
       this.#spawn();
@@ -141,7 +158,7 @@ export class MatmulHelper {
     return true;
   }
 
-  /** Waits until the worker has finished the rows handed over by {@link start}. */
+  /** Waits until the worker has finished the call handed over by {@link start}. */
   finish(): void {
     const control = this.#control;
     const begin = performance.now();
@@ -150,7 +167,7 @@ export class MatmulHelper {
       if (++spins < 2000 || !this.#blocking) continue;
       Atomics.wait(control, STATE, BUSY, 5);
       if (performance.now() - begin > WAIT_LIMIT_MS) {
-        throw new Error("matmul: the second thread stopped answering; call setWasmThreads(1)");
+        throw new Error("the second thread stopped answering; call setCpuThreads(1)");
       }
     }
   }

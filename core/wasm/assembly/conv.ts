@@ -262,13 +262,14 @@ function maxPool2x2(
         const topLeft = 2 * oy * w + 2 * ox;
         let bestIndex = topLeft;
         let best = load<f32>(image + (<usize>topLeft << 2));
+        // Branch-free (select): which candidate wins is data, which a branch predictor would
+        // guess wrong half of the time.
         for (let c = 1; c < 4; c++) {
           const at = topLeft + (c >> 1) * w + (c & 1);
           const value = load<f32>(image + (<usize>at << 2));
-          if ((value > best || value != value) && best == best) {
-            best = value;
-            bestIndex = at;
-          }
+          const wins = (i32(value > best) | i32(value != value)) & i32(best == best);
+          best = select<f32>(value, best, wins);
+          bestIndex = select<i32>(at, bestIndex, wins);
         }
         store<f32>(out + (<usize>k << 2), best);
         store<i32>(indices + (<usize>k << 2), bestIndex);

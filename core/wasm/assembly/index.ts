@@ -9,6 +9,7 @@ export * from "./elementwise";
 export * from "./reduce";
 export * from "./layout";
 export * from "./conv";
+export * from "./direct";
 export * from "./batchnorm";
 export * from "./optim";
 
