@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { markInternal, withNoGrad } from "../autograd.ts";
+import { ownedByGraph, withNoGrad } from "../autograd.ts";
 import { findKernel, type FusedKernels, getBackend, type Storage } from "../backend.ts";
 import { rand } from "../creation.ts";
 import { isFloat } from "../dtype.ts";
@@ -99,8 +99,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
   // The weight is read transposed in place: no copy of W^T is made.
   const out = matmulTransposed(input, weight);
   if (!bias) return out;
-  markInternal(out);
-  return out.add(bias);
+  return ownedByGraph(out.add(bias), out);
 }
 
 /**

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { markInternal, ownedByGraph, record } from "../autograd.ts";
+import { ownedByGraph, record } from "../autograd.ts";
 import { type Conv2dGeometry, findKernel, getBackend } from "../backend.ts";
 import { fmtShape } from "../shape.ts";
 import { expectTensor, Tensor } from "../tensor.ts";
@@ -182,11 +182,9 @@ export function conv2d(
   // The columns are read by the product's backward; when the input needs no gradient they are
   // no part of the graph, so the product's node releases them.
   const product = ownedByGraph(matmul(kernels, columns), unfolded, columns);
-  let out = reshape(product, [n, outChannels, outH, outW]);
-  if (bias) {
-    markInternal(product, out);
-    out = add(out, reshape(bias, [outChannels, 1, 1]));
-  } else markInternal(product);
+  // The handles in between are released by backward(), or at once where no graph is recorded.
+  let out = ownedByGraph(reshape(product, [n, outChannels, outH, outW]), product);
+  if (bias) out = ownedByGraph(add(out, reshape(bias, [outChannels, 1, 1])), out);
   return out;
 }
 
