@@ -170,6 +170,13 @@ export type OptimizerUpdate =
     centered: boolean;
   };
 
+/** The update of one optimizer kind. */
+export type SgdUpdate = Extract<OptimizerUpdate, { kind: "sgd" }>;
+/** The update of one optimizer kind. */
+export type AdamUpdate = Extract<OptimizerUpdate, { kind: "adam" }>;
+/** The update of one optimizer kind. */
+export type RmspropUpdate = Extract<OptimizerUpdate, { kind: "rmsprop" }>;
+
 /** The kernels a device provides. */
 export interface Backend {
   readonly device: Device;
@@ -245,18 +252,6 @@ export interface Backend {
   indexSelect(x: Storage, index: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
   /** The adjoint of indexSelect: zeros of `[outer, size, inner]`, `out[o, index[j], r] += src`. */
   indexAdd(index: Storage, src: Storage, dtype: DType, axis: AxisGeometry, count: number): Storage;
-
-  /**
-   * Updates a parameter in place from its gradient, with state buffers (momentum, or Adam's
-   * first and second moments) also updated in place. Storage identities do not change.
-   */
-  optimizerStep(
-    param: Storage,
-    grad: Storage,
-    state: Storage[],
-    length: number,
-    update: OptimizerUpdate,
-  ): void;
 }
 
 const backends = new Map<Device, Backend>();
@@ -361,6 +356,25 @@ export interface FusedKernels {
     outChannels: number,
     wanted: { input: boolean; weight: boolean },
   ): { dx: Storage | null; dWeight: Storage | null };
+  /**
+   * One SGD update of a parameter, in place (momentum, dampening, Nesterov and weight decay as
+   * PyTorch's `torch.optim.SGD`); `state` holds the momentum buffer when momentum is on, also
+   * updated in place. Storage identities do not change.
+   */
+  sgdStep(param: Storage, grad: Storage, state: Storage[], length: number, u: SgdUpdate): void;
+  /** One Adam (or AdamW) update in place; `state` holds the first and second moments. */
+  adamStep(param: Storage, grad: Storage, state: Storage[], length: number, u: AdamUpdate): void;
+  /**
+   * One RMSprop update in place; `state` holds the square average, then the momentum buffer
+   * (momentum > 0), then the gradient average (centered).
+   */
+  rmspropStep(
+    param: Storage,
+    grad: Storage,
+    state: Storage[],
+    length: number,
+    u: RmspropUpdate,
+  ): void;
   /**
    * A linear layer with its bias in one kernel: `out = x @ weight^T + bias`, with `x` seen as
    * `[rows, inFeatures]`, `weight` `[outFeatures, inFeatures]` and `bias` `[outFeatures]`.

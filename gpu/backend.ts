@@ -9,15 +9,16 @@
  *
  * @module
  */
-import type {
-  AxisGeometry,
-  Backend,
-  Conv2dGeometry,
-  KernelProvider,
-  MatmulSpec,
-  OptimizerUpdate,
-  Storage,
-  StridedView,
+import {
+  type AxisGeometry,
+  type Backend,
+  type Conv2dGeometry,
+  type KernelProvider,
+  type MatmulSpec,
+  type OptimizerUpdate,
+  registerKernel,
+  type Storage,
+  type StridedView,
 } from "../core/backend.ts";
 import type { DType, TypedArray } from "../core/dtype.ts";
 import type { BinaryOp, UnaryOp } from "../core/ops/table.ts";
@@ -81,7 +82,10 @@ type Layout = Omit<StridedView, "storage">;
 /** The WebGPU implementation of the core's {@link Backend} interface. */
 export class WebGPUBackend implements Backend {
   readonly device = "webgpu" as const;
-  /** WebGPU registers no fused kernels yet: ops compose them from the kernels below. */
+  /**
+   * WebGPU registers the optimizer steps (see the end of this file); every other fused kernel
+   * is composed by the ops from the kernels below.
+   */
   kernelProvider(): KernelProvider {
     return "webgpu";
   }
@@ -530,3 +534,10 @@ function reduceParams(axis: AxisGeometry, chunkLength: number, chunks: number, o
   params.u32s([axis.outer, axis.size, axis.inner, chunkLength, chunks, outputs]);
   return params.finish();
 }
+
+// The optimizer steps, as registered kernels: each runs on the backend that owns the parameter.
+const gpuStep = (param: Storage, ...rest: [Storage, Storage[], number, OptimizerUpdate]) =>
+  (param as GpuStorage).owner.optimizerStep(param, ...rest);
+registerKernel("sgdStep", "webgpu", ["float32"], gpuStep);
+registerKernel("adamStep", "webgpu", ["float32"], gpuStep);
+registerKernel("rmspropStep", "webgpu", ["float32"], gpuStep);

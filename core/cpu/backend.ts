@@ -7,7 +7,6 @@ import type {
   Backend,
   Conv2dGeometry,
   MatmulSpec,
-  OptimizerUpdate,
   Storage,
   StridedView,
 } from "../backend.ts";
@@ -143,14 +142,5 @@ export const cpuBackend: Backend = {
     const out = allocArray(dtype, axis.outer * axis.size * axis.inner);
     k.indexAdd(cpuData(index) as Int32Array, cpuData(src), out, axis, count);
     return wrap(out);
-  },
-  optimizerStep(
-    param: Storage,
-    grad: Storage,
-    state: Storage[],
-    _length: number,
-    update: OptimizerUpdate,
-  ) {
-    k.optimizerStep(cpuData(param), cpuData(grad), state.map(cpuData), update);
   },
 };

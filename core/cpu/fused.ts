@@ -8,13 +8,17 @@
  * @module
  */
 import {
+  type AdamUpdate,
   type BatchNormGeometry,
   type Conv2dGeometry,
   registerKernel,
+  type RmspropUpdate,
+  type SgdUpdate,
   type Storage,
 } from "../backend.ts";
 import { allocArray, type DType } from "../dtype.ts";
 import { cpuData, CpuStorage } from "./backend.ts";
+import { optimizerStep } from "./kernels.ts";
 
 /**
  * Max pooling: for every window, the largest value and where it was (`iy * w + ix` within its
@@ -306,3 +310,21 @@ registerKernel(
 registerKernel("linear", "reference", ["float32", "float64"], linear);
 registerKernel("conv2d", "reference", ["float32", "float64"], conv2d);
 registerKernel("conv2dBackward", "reference", ["float32", "float64"], conv2dBackward);
+
+/**
+ * One optimizer update in place, by the loops of `optimizerStep` in `kernels.ts` (which holds
+ * the three formulas side by side). Storage of the WebAssembly memory is updated where it lies.
+ */
+export function referenceStep(
+  param: Storage,
+  grad: Storage,
+  state: Storage[],
+  _length: number,
+  update: SgdUpdate | AdamUpdate | RmspropUpdate,
+): void {
+  optimizerStep(cpuData(param), cpuData(grad), state.map(cpuData), update);
+}
+
+registerKernel("sgdStep", "reference", ["float32", "float64"], referenceStep);
+registerKernel("adamStep", "reference", ["float32", "float64"], referenceStep);
+registerKernel("rmspropStep", "reference", ["float32", "float64"], referenceStep);

@@ -5,15 +5,15 @@
  * hyper-parameters (fine-tuning often trains a pretrained backbone with a small learning rate
  * and a new head with a larger one); what a group leaves out comes from the defaults.
  *
- * `step()` updates every parameter that has a gradient, in place, with one backend kernel per
- * parameter (`optimizerStep`), so on a GPU the weights and the optimizer's state (momentum,
- * Adam's moments) never leave the device.
+ * `step()` updates every parameter that has a gradient, in place, with one kernel per parameter
+ * (`sgdStep`, `adamStep` or `rmspropStep` of the kernel registry), so on a GPU the weights and
+ * the optimizer's state (momentum, Adam's moments) never leave the device.
  *
  * @module
  */
 import { bumpVersion, withNoGrad } from "../autograd.ts";
 import { checkOptions } from "../options.ts";
-import { getBackend, type OptimizerUpdate } from "../backend.ts";
+import { findKernel, type OptimizerUpdate } from "../backend.ts";
 import { zerosLike } from "../creation.ts";
 import { fmtShape } from "../shape.ts";
 import { sayWhereNamesWent, Tensor } from "../tensor.ts";
@@ -200,13 +200,22 @@ export abstract class Optimizer<H extends BaseHyperParams = BaseHyperParams> {
     // The values change in place: a graph that saved them can no longer go backward.
     bumpVersion(param);
     if (this.composedStep(param, grad, group, state)) return;
-    getBackend(param.device).optimizerStep(
-      param.storage,
-      grad.storage,
-      names.map((name) => state.buffers[name].storage),
-      param.numel(),
-      update,
-    );
+    const buffers = names.map((name) => state.buffers[name].storage);
+    const args = [param.storage, grad.storage, buffers, param.numel()] as const;
+    const { device, dtype } = param;
+    const missing = () =>
+      new Error(
+        `${this.constructor.name}.step: no ${update.kind} kernel for ${dtype} on ${device}`,
+      );
+    // The update is a kernel of the registry: WebAssembly or WGSL where registered, the
+    // reference loops of core/cpu/kernels.ts on the CPU otherwise.
+    if (update.kind === "sgd") {
+      (findKernel("sgdStep", device, dtype) ?? throwError(missing()))(...args, update);
+    } else if (update.kind === "adam") {
+      (findKernel("adamStep", device, dtype) ?? throwError(missing()))(...args, update);
+    } else {
+      (findKernel("rmspropStep", device, dtype) ?? throwError(missing()))(...args, update);
+    }
   }
 
   /**
@@ -286,3 +295,7 @@ sayWhereNamesWent(Optimizer.prototype, "Optimizer", {
   param_groups: "optimizer.paramGroups",
   add_param_group: "optimizer.addParamGroup(group)",
 });
+
+function throwError(error: Error): never {
+  throw error;
+}

@@ -19,7 +19,6 @@ import type {
   Backend,
   Conv2dGeometry,
   MatmulSpec,
-  OptimizerUpdate,
   Storage,
   StridedView,
 } from "../backend.ts";
@@ -274,31 +273,6 @@ export const wasmCpuBackend: Backend = {
       kernels.exports.indexAddF32(out.ptr, pi, ps, axis.outer, axis.size, axis.inner, count);
     });
     return out;
-  },
-
-  optimizerStep(
-    param: Storage,
-    grad: Storage,
-    state: Storage[],
-    length: number,
-    update: OptimizerUpdate,
-  ): void {
-    const kernels = wasmFor("float32");
-    const inPlace = [param, ...state].every((storage) => storage instanceof WasmStorage);
-    const isFloat32 = param instanceof WasmStorage && param.dtype === "float32";
-    // RMSprop has no wasm kernel: the reference loop updates the wasm memory in place.
-    if (!kernels || !inPlace || !isFloat32 || update.kind === "rmsprop") {
-      cpuBackend.optimizerStep(asCpu(param), asCpu(grad), state.map(asCpu), length, update);
-      return;
-    }
-    const [first, second] = state as WasmStorage[];
-    withInputs(kernels, [grad], ([pg]) => {
-      if (update.kind === "sgd") {
-        kernels.sgdStep(param.ptr, pg, first?.ptr ?? 0, length, update);
-      } else {
-        kernels.adamStep(param.ptr, pg, first.ptr, second.ptr, length, update);
-      }
-    });
   },
 };
 

@@ -1,20 +1,24 @@
 /**
  * The WebAssembly fused kernels (float32): max pooling with its argmax and training-mode batch
  * norm, each with its backward pass, a linear layer with its bias, and a direct convolution
- * (stride 1) with its backward pass, registered under the provider "wasm". They compute what
+ * (stride 1) with its backward pass, and the SGD and Adam steps, registered under the provider
+ * "wasm" (RMSprop has no wasm kernel: the registry falls back to the reference loop). They compute what
  * the reference kernels of `core/cpu/fused.ts` compute, and the tests hold them to it.
  *
  * @module
  */
 import {
+  type AdamUpdate,
   type BatchNormGeometry,
   type Conv2dGeometry,
   registerKernel,
+  type SgdUpdate,
   type Storage,
 } from "../backend.ts";
+import { referenceStep } from "../cpu/fused.ts";
 import type { DType } from "../dtype.ts";
 import type { DirectConv } from "./kernels.ts";
-import { allocate, wasmFor, withInputs } from "./storage.ts";
+import { allocate, wasmFor, WasmStorage, withInputs } from "./storage.ts";
 
 /** The kernels, which the registry only asks for while the wasm set runs float32. */
 function kernels() {
@@ -183,5 +187,41 @@ registerKernel(
       if (dWeight) wasm.conv2dDirectBackwardWeight(dWeight.ptr, pg, px, geom);
     });
     return { dx, dWeight };
+  },
+);
+
+/**
+ * The parameter and the state as wasm storage, when all of them are: an optimizer step updates
+ * them in place, which the wasm kernels can do only in their own memory (tensors made while the
+ * reference kernels ran live in JavaScript arrays; the reference step updates those).
+ */
+function inWasmMemory(param: Storage, state: Storage[]): WasmStorage[] | null {
+  const all = [param, ...state];
+  return all.every((s) => s instanceof WasmStorage) ? all as WasmStorage[] : null;
+}
+
+registerKernel(
+  "sgdStep",
+  "wasm",
+  ["float32"],
+  (param: Storage, grad: Storage, state: Storage[], length: number, u: SgdUpdate) => {
+    const own = inWasmMemory(param, state);
+    if (!own) return referenceStep(param, grad, state, length, u);
+    const wasm = kernels();
+    withInputs(wasm, [grad], ([pg]) => wasm.sgdStep(own[0].ptr, pg, own[1]?.ptr ?? 0, length, u));
+  },
+);
+
+registerKernel(
+  "adamStep",
+  "wasm",
+  ["float32"],
+  (param: Storage, grad: Storage, state: Storage[], length: number, u: AdamUpdate) => {
+    const own = inWasmMemory(param, state);
+    if (!own) return referenceStep(param, grad, state, length, u);
+    const wasm = kernels();
+    withInputs(wasm, [grad], ([pg]) => {
+      wasm.adamStep(own[0].ptr, pg, own[1].ptr, own[2].ptr, length, u);
+    });
   },
 );
