@@ -101,8 +101,19 @@ Deno.test("exportOnnx: an op it cannot write out names itself and the fix", asyn
       return F.conv2d(x, this.weight);
     }
   }
+  // A small stride-1 convolution records one "conv2d" node (the direct kernel), a strided
+  // one the "unfold" of im2col: both name the layer to use.
   await assert.rejects(
     () => exportOnnx(new UsesConvFunction(), randn([1, 1, 5, 5])),
+    /cannot export the op "conv2d".*use an nn\.Conv2d/,
+  );
+  class UsesStridedConvFunction extends UsesConvFunction {
+    override forward(x: Tensor): Tensor {
+      return F.conv2d(x, this.weight, null, { stride: 2 });
+    }
+  }
+  await assert.rejects(
+    () => exportOnnx(new UsesStridedConvFunction(), randn([1, 1, 5, 5])),
     /cannot export the op "unfold".*use nn\.Conv2d/,
   );
 });

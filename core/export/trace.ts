@@ -180,6 +180,7 @@ const PLAIN_OPS = new Set([
 /** Where a user of F.* in a forward should turn instead. */
 const LAYER_ADVICE: Record<string, string> = {
   unfold: "F.conv2d and the pooling functions: use nn.Conv2d, nn.MaxPool2d or nn.AvgPool2d",
+  conv2d: "F.conv2d: use an nn.Conv2d layer",
   maxPool2d: "F.maxPool2d: use an nn.MaxPool2d layer",
   batchNorm: "F.batchNorm: use an nn.BatchNorm1d or nn.BatchNorm2d layer",
 };
