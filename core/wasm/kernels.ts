@@ -439,8 +439,8 @@ export class WasmKernels {
   }
 
   /**
-   * The gradient of {@link conv2dDirect} with respect to its weight, `dw[o, c, kh, kw]`. With
-   * two threads each sums over its half of the images, and the halves are added.
+   * The gradient of {@link conv2dDirect} with respect to its weight, `dw[o, c, kh, kw]`: the sums
+   * over the two halves of the images (one per thread where two run), then added.
    */
   conv2dDirectBackwardWeight(dw: number, dy: number, x: number, g: DirectConv): void {
     const { outH, outW } = directOut(g);
@@ -461,6 +461,7 @@ export class WasmKernels {
           ...directArgs({ ...g, n }),
           scratch,
         ],
+        true,
       );
       if (shared) this.exports.addInto(dw, partial, size);
     } finally {
@@ -472,41 +473,45 @@ export class WasmKernels {
    * Runs a direct convolution kernel over `g.n` images: the second thread takes the later half
    * of the images when it exists and the work is large. `args(from, n, scratch)` gives the
    * kernel's arguments for `n` images starting at image `from`; each thread gets scratch memory
-   * of its own. Returns whether the work was shared.
+   * of its own. With `halves`, the two halves are two calls whether or not the second thread
+   * helps (a sum over images then adds the same two partial sums in every case, so its bits do
+   * not depend on whether the worker was ready). Returns whether the work ran as two halves.
    */
   #byImages(
     kernel: HelperKernel,
     g: DirectConv,
     scratchBytes: (...geometry: number[]) => number,
     args: (from: number, n: number, scratch: number) => number[],
+    halves = false,
   ): boolean {
     const { outH, outW } = directOut(g);
     const work = g.n * g.outChannels * outH * outW * g.c * g.kernelH * g.kernelW;
     const bytes = scratchBytes(...directArgs(g));
     const scratch = this.alloc(bytes);
+    const half = g.n >> 1;
     let helperScratch = 0;
     try {
       this.#largeProducts++;
-      let split = g.n;
+      let helped = false;
       if (
         this.#threads === 2 && work >= this.threadThreshold && g.n >= 2 &&
         this.#largeProducts >= this.#oneThreadUntil
       ) {
         helperScratch = this.alloc(bytes);
-        const half = g.n >> 1;
-        if (this.#helper!.start(kernel, args(half, g.n - half, helperScratch))) {
-          split = half;
-          this.#sharedProducts++;
-        }
+        helped = this.#helper!.start(kernel, args(half, g.n - half, helperScratch));
+        if (helped) this.#sharedProducts++;
       }
+      const mine = helped || (halves && g.n >= 2) ? half : g.n;
       const start = performance.now();
-      this.exports[kernel](...args(0, split, scratch));
-      if (split < g.n) {
+      this.exports[kernel](...args(0, mine, scratch));
+      if (helped) {
         const ownPart = performance.now() - start;
         this.#helper!.finish();
         this.#judgeHelper(ownPart, performance.now() - start - ownPart);
+      } else if (mine < g.n) {
+        this.exports[kernel](...args(mine, g.n - mine, scratch));
       }
-      return split < g.n;
+      return mine < g.n;
     } finally {
       this.free(scratch);
       if (helperScratch) this.free(helperScratch);
