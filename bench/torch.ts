@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { F, manualSeed, optim, randint, randn, type Tensor } from "../mod.ts";
+import { F, manualSeed, optim, randint, randn, setCpuThreads, type Tensor } from "../mod.ts";
 import { matmulRaw } from "../core/ops/matmul.ts";
 import { cnn, median, mlp } from "./workloads.ts";
 import type { nn } from "../mod.ts";
@@ -165,7 +165,8 @@ export async function torchComparison(quick: boolean): Promise<void> {
     const step = ours(workload.name);
     const warmUntil = performance.now() + 2000;
     while (performance.now() < warmUntil) await step();
-    const figures: number[][] = [[], [], []];
+    // Ours (default threads), PyTorch on one thread, on two, and ours on one thread.
+    const figures: number[][] = [[], [], [], []];
     for (let round = 0; round < rounds; round++) {
       const perSecond = (seconds: number) =>
         workload.flops
@@ -176,8 +177,11 @@ export async function torchComparison(quick: boolean): Promise<void> {
         const [seconds] = await peer.ask(`${workload.name} ${workload.steps}`);
         figures[k + 1].push(perSecond(seconds));
       }
+      setCpuThreads(1);
+      figures[3].push(perSecond(await timeSteps(step, workload.steps)));
+      setCpuThreads(2);
     }
-    const [mine, one, two] = figures.map(median);
+    const [mine, one, two, mineOne] = figures.map(median);
     rows.push([
       workload.title,
       fmt(mine),
@@ -188,8 +192,9 @@ export async function torchComparison(quick: boolean): Promise<void> {
     ]);
     const spread = (values: number[]) => (Math.max(...values) / Math.min(...values)).toFixed(2);
     notes.push(
-      `${workload.name}: slowest to fastest round ${spread(figures[0])}x for ours, ` +
-        `${spread(figures[1])}x for PyTorch on one thread`,
+      `${workload.name}: ours on one thread ${fmt(mineOne)} (${ratio(mineOne / one)} PyTorch's ` +
+        `one thread); slowest to fastest round: ours ${spread(figures[0])}x, ours on one ` +
+        `thread ${spread(figures[3])}x, PyTorch on one thread ${spread(figures[1])}x`,
     );
   }
   await Promise.all(peers.map((peer) => peer.close()));
