@@ -155,8 +155,6 @@ async function runCaptureProcess(
       // Read-only, and nothing remote: the lesson module runs only here, never in the server.
       "--no-prompt",
       "--no-remote",
-      // Lets the CPU backend collect dead tensors' WebAssembly memory promptly.
-      "--v8-flags=--expose-gc",
       `--allow-read=${root}`,
       fromFileUrl(new URL("capture.ts", import.meta.url)),
       "--source",
