@@ -1,9 +1,34 @@
 // Batch normalization over [n, c, inner] tensors (inner = h * w for images, 1 after a linear
-// layer), per channel c, float32. Sums run in float64.
+// layer), per channel c, float32. Sums run in float64 (two lanes at a time).
 //
 // Training mode normalizes with the batch statistics: xHat = (x - mean) * invStd, where
 // invStd = 1 / sqrt(var + eps) and var is the biased variance (divided by the count, as PyTorch
 // does when normalizing).
+
+// The sums below run in float64 on two lanes, with four lanes of float32 values promoted at a
+// time into two accumulators: independent chains of additions, where one scalar chain would
+// wait for each addition to finish before the next.
+
+/** The two high lanes of four float32 values, promoted to float64. */
+// @ts-ignore: decorator
+@inline
+function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
+}
+
+/** Four float64 values (two vectors) demoted and packed into four float32 lanes. */
+// @ts-ignore: decorator
+@inline
+function demote4(lo: v128, hi: v128): v128 {
+  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** The sum of both lanes. */
+// @ts-ignore: decorator
+@inline
+function lanes(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
 
 /**
  * Per-channel mean and biased variance: `mean[ci]` and `variance[ci]` over the n * inner values
@@ -20,20 +45,40 @@ export function channelMeanVarF32(
 ): void {
   const count = <f64>(n * inner);
   for (let ci = 0; ci < c; ci++) {
+    let lo = f64x2.splat(0);
+    let hi = f64x2.splat(0);
     let sum: f64 = 0;
     for (let b = 0; b < n; b++) {
       const row = x + (<usize>((b * c + ci) * inner) << 2);
-      for (let r = 0; r < inner; r++) sum += <f64>load<f32>(row + (<usize>r << 2));
+      let r = 0;
+      for (; r + 4 <= inner; r += 4) {
+        const v = v128.load(row + (<usize>r << 2));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+        hi = f64x2.add(hi, promoteHigh(v));
+      }
+      for (; r < inner; r++) sum += <f64>load<f32>(row + (<usize>r << 2));
     }
-    const mu = sum / count;
+    const mu = (sum + lanes(f64x2.add(lo, hi))) / count;
+    const muV = f64x2.splat(mu);
+    lo = f64x2.splat(0);
+    hi = f64x2.splat(0);
     let squares: f64 = 0;
     for (let b = 0; b < n; b++) {
       const row = x + (<usize>((b * c + ci) * inner) << 2);
-      for (let r = 0; r < inner; r++) {
+      let r = 0;
+      for (; r + 4 <= inner; r += 4) {
+        const v = v128.load(row + (<usize>r << 2));
+        const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), muV);
+        const d1 = f64x2.sub(promoteHigh(v), muV);
+        lo = f64x2.add(lo, f64x2.mul(d0, d0));
+        hi = f64x2.add(hi, f64x2.mul(d1, d1));
+      }
+      for (; r < inner; r++) {
         const d = <f64>load<f32>(row + (<usize>r << 2)) - mu;
         squares += d * d;
       }
     }
+    squares += lanes(f64x2.add(lo, hi));
     store<f32>(mean + (<usize>ci << 2), <f32>mu);
     store<f32>(variance + (<usize>ci << 2), <f32>(squares / count));
   }
@@ -107,24 +152,60 @@ export function batchNormBackwardF32(
     const channel = <usize>ci << 2;
     const mu = <f64>load<f32>(mean + channel);
     const inv = <f64>load<f32>(invStd + channel);
+    const muV = f64x2.splat(mu);
+    // sum(dy) and sum(dy * (x - mean)); the second times invStd is sum(dy * xHat).
+    let g0 = f64x2.splat(0);
+    let g1 = f64x2.splat(0);
+    let p0 = f64x2.splat(0);
+    let p1 = f64x2.splat(0);
     let sumDy: f64 = 0;
-    let sumDyXHat: f64 = 0;
+    let sumDyCentered: f64 = 0;
     for (let b = 0; b < n; b++) {
       const offset = <usize>((b * c + ci) * inner) << 2;
-      for (let r = 0; r < inner; r++) {
+      let r = 0;
+      for (; r + 4 <= inner; r += 4) {
+        const at = offset + (<usize>r << 2);
+        const g = v128.load(dy + at);
+        const v = v128.load(x + at);
+        const gLo = f64x2.promote_low_f32x4(g);
+        const gHi = promoteHigh(g);
+        g0 = f64x2.add(g0, gLo);
+        g1 = f64x2.add(g1, gHi);
+        p0 = f64x2.add(p0, f64x2.mul(gLo, f64x2.sub(f64x2.promote_low_f32x4(v), muV)));
+        p1 = f64x2.add(p1, f64x2.mul(gHi, f64x2.sub(promoteHigh(v), muV)));
+      }
+      for (; r < inner; r++) {
         const at = offset + (<usize>r << 2);
         const g = <f64>load<f32>(dy + at);
         sumDy += g;
-        sumDyXHat += g * (<f64>load<f32>(x + at) - mu) * inv;
+        sumDyCentered += g * (<f64>load<f32>(x + at) - mu);
       }
     }
+    sumDy += lanes(f64x2.add(g0, g1));
+    const sumDyXHat = (sumDyCentered + lanes(f64x2.add(p0, p1))) * inv;
     if (dBias) store<f32>(dBias + channel, <f32>sumDy);
     if (dWeight) store<f32>(dWeight + channel, <f32>sumDyXHat);
     const gamma: f64 = weight ? <f64>load<f32>(weight + channel) : 1;
     const factor = gamma * inv / m;
+    const invV = f64x2.splat(inv);
+    const mV = f64x2.splat(m);
+    const sumDyV = f64x2.splat(sumDy);
+    const sumDyXHatV = f64x2.splat(sumDyXHat);
+    const factorV = f64x2.splat(factor);
     for (let b = 0; b < n; b++) {
       const offset = <usize>((b * c + ci) * inner) << 2;
-      for (let r = 0; r < inner; r++) {
+      let r = 0;
+      for (; r + 4 <= inner; r += 4) {
+        const at = offset + (<usize>r << 2);
+        const g = v128.load(dy + at);
+        const v = v128.load(x + at);
+        const xHat0 = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v), muV), invV);
+        const xHat1 = f64x2.mul(f64x2.sub(promoteHigh(v), muV), invV);
+        const d0 = f64x2.sub(f64x2.sub(f64x2.mul(mV, f64x2.promote_low_f32x4(g)), sumDyV), f64x2.mul(xHat0, sumDyXHatV));
+        const d1 = f64x2.sub(f64x2.sub(f64x2.mul(mV, promoteHigh(g)), sumDyV), f64x2.mul(xHat1, sumDyXHatV));
+        v128.store(dx + at, demote4(f64x2.mul(factorV, d0), f64x2.mul(factorV, d1)));
+      }
+      for (; r < inner; r++) {
         const at = offset + (<usize>r << 2);
         const xHat = (<f64>load<f32>(x + at) - mu) * inv;
         const g = <f64>load<f32>(dy + at);
