@@ -487,6 +487,10 @@ const windows = [
   makeWindow(2, 3, 12, 19, 2, 2, 0, 1),
   makeWindow(1, 2, 10, 9, 3, 1, 2, 2),
   makeWindow(1, 1, 5, 5, 5, 1, 0, 1),
+  // 2 x 2 windows, stride 2: whole vectors, vectors cut at the row's end, one-row planes.
+  makeWindow(3, 2, 4, 16, 2, 2, 0, 1),
+  makeWindow(2, 3, 2, 6, 2, 2, 0, 1),
+  makeWindow(1, 5, 3, 14, 2, 2, 0, 1),
 ];
 
 /** The window position (iy, ix) that column entry (row, p) of im2col reads, or null outside. */

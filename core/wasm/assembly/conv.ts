@@ -230,8 +230,13 @@ function maxPool2x2(
     for (let oy = 0; oy < oh; oy++) {
       const row0 = image + (<usize>(2 * oy * w) << 2);
       const row1 = row0 + (<usize>w << 2);
+      // Reading a little past the row's end stays inside the image everywhere but in the last
+      // output row of the last plane: there the last windows go one at a time.
+      const overread = plane < planes - 1 || oy < oh - 1;
       let ox = 0;
-      for (; ox + 4 <= ow && 2 * ox + 8 <= w; ox += 4, k += 4) {
+      for (; ox < ow; ox += 4) {
+        const count = min(ow - ox, 4);
+        if ((count < 4 || 2 * ox + 8 > w) && !overread) break;
         const at = <usize>(2 * ox) << 2;
         const a0 = v128.load(row0 + at);
         const a1 = v128.load(row0 + at, 16);
@@ -255,8 +260,25 @@ function maxPool2x2(
         wins = poolWins(bottomRight, best);
         best = v128.bitselect(bottomRight, best, wins);
         bestIndex = v128.bitselect(i32x4.add(indexBottomLeft, one), bestIndex, wins);
-        v128.store(out + (<usize>k << 2), best);
-        v128.store(indices + (<usize>k << 2), bestIndex);
+        const dst = out + (<usize>k << 2);
+        const dstIndex = indices + (<usize>k << 2);
+        if (count == 4) {
+          v128.store(dst, best);
+          v128.store(dstIndex, bestIndex);
+        } else {
+          // The last windows of a row: only the lanes that exist.
+          store<f32>(dst, f32x4.extract_lane(best, 0));
+          store<i32>(dstIndex, i32x4.extract_lane(bestIndex, 0));
+          if (count > 1) {
+            store<f32>(dst, f32x4.extract_lane(best, 1), 4);
+            store<i32>(dstIndex, i32x4.extract_lane(bestIndex, 1), 4);
+          }
+          if (count > 2) {
+            store<f32>(dst, f32x4.extract_lane(best, 2), 8);
+            store<i32>(dstIndex, i32x4.extract_lane(bestIndex, 2), 8);
+          }
+        }
+        k += count;
       }
       for (; ox < ow; ox++, k++) {
         const topLeft = 2 * oy * w + 2 * ox;
