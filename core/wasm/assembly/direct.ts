@@ -10,7 +10,8 @@
 // into such a padded copy (scratch memory), wide enough that every four-lane load of a row stays
 // inside that row. The output is computed four channels and eight columns at a time: eight
 // accumulators, each four lanes wide, and for every (ci, ky, kx) two loads of the input row, four
-// broadcast weights and eight fused multiply-adds.
+// broadcast weights and eight fused multiply-adds (the 4 x 8 register tile of matmul.ts's
+// micro-kernel, with input rows in place of a packed panel).
 //
 // The gradient of the input is the same computation run backwards: a convolution of the output's
 // gradient (padded by kh - 1 - ph, kw - 1 - pw) with the kernels flipped and their two channel
@@ -19,16 +20,7 @@
 // All pointers are byte offsets; `scratch` must hold the bytes that the kernel's `...Scratch`
 // function gives for the same geometry.
 
-/** `a * b + c` on four lanes (one fused instruction where relaxed SIMD is on). */
-// @ts-ignore: decorator
-@inline
-function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
+import { madd } from "./simd";
 
 /** `n` rounded up to a multiple of 4. */
 // @ts-ignore: decorator

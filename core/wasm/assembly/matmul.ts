@@ -17,20 +17,7 @@
 // All pointers are byte offsets into the wasm memory. `scratch` must hold `matmulScratchBytes()`
 // bytes; each thread needs its own.
 
-/**
- * `a * b + c` on four lanes: one fused instruction where relaxed SIMD is on. The same source
- * builds twice, with and without relaxed SIMD; `ASC_FEATURE_RELAXED_SIMD` is a compile-time
- * constant, so the branch not taken is never compiled.
- */
-// @ts-ignore: decorator
-@inline
-function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
+import { madd } from "./simd";
 
 const MR: i32 = 4;
 const NR: i32 = 8;
