@@ -24,7 +24,7 @@
 import { WasmAllocator } from "./alloc.ts";
 import { type Conv2dGeometry, mergeDims } from "../backend.ts";
 import { type KernelExports, type LoadedKernels, loadKernels, type LoadOptions } from "./loader.ts";
-import { CONTROL_BYTES, type HelperKernel, KernelHelper } from "./threads.ts";
+import { type ChunkedTask, CONTROL_BYTES, type HelperKernel, KernelHelper } from "./threads.ts";
 
 /** A matrix product `C[b] (+)= op(A[b]) @ op(B[b])`, C being `[batch, m, n]`. */
 export interface WasmMatmulSpec {
@@ -64,6 +64,15 @@ export interface DirectConv {
 /** The geometry as the direct convolution kernels take it: n, c, h, w, o, kh, kw, ph, pw. */
 function directArgs(g: DirectConv): number[] {
   return [g.n, g.c, g.h, g.w, g.outChannels, g.kernelH, g.kernelW, g.padH, g.padW];
+}
+
+/**
+ * How many images make one chunk of a direct convolution: about eight chunks a batch, so that
+ * either thread can take over what the other has not reached. It depends on the batch size
+ * alone, never on the threads, because the weight gradient sums chunk by chunk.
+ */
+function imagesPerChunk(n: number): number {
+  return Math.max(1, Math.ceil(n / 8));
 }
 
 /** The output size of a direct convolution (stride 1, dilation 1). */
@@ -226,25 +235,41 @@ export class WasmKernels {
       spec.bBatchStride ?? k * n,
     ];
     const rows = batch * m;
-    let split = rows;
+    // Two chunks of rows, cut at a multiple of 4 (the kernel's row block): each call packs B
+    // again, which more chunks would repeat.
+    const half = Math.max(4, Math.round(rows / 8) * 4);
+    const task = { kernel: "matmul" as const, args, total: rows, unit: half };
+    this.#share(task, rows >= 8 && batch * m * n * k >= this.threadThreshold, this.#scratch, () => {
+      this.exports.matmul(...args, this.#scratch, 0, rows);
+    }, this.#helper?.scratch ?? 0);
+  }
+
+  /**
+   * Runs a chunked task: on both threads where the work is large (`large`), the second thread
+   * exists and has kept up lately; else `alone()` does it here. `helperScratch` is the worker's
+   * scratch memory.
+   */
+  #share(
+    task: Omit<ChunkedTask, "helperScratch">,
+    large: boolean,
+    ownScratch: number,
+    alone: () => void,
+    helperScratch: number,
+  ): void {
     this.#largeProducts++;
-    if (
-      this.#threads === 2 && batch * m * n * k >= this.threadThreshold && rows >= 8 &&
-      this.#largeProducts >= this.#oneThreadUntil
-    ) {
-      // Give each thread half of the rows, cut at a multiple of 4 (the kernel's row block).
-      const half = Math.round(rows / 8) * 4;
-      if (this.#helper!.start("matmul", [...args, this.#helper!.scratch, half, rows])) {
-        split = half;
-        this.#sharedProducts++;
-      }
+    if (!(this.#threads === 2 && large && this.#largeProducts >= this.#oneThreadUntil)) {
+      alone();
+      return;
     }
-    const start = performance.now();
-    this.exports.matmul(...args, this.#scratch, 0, split);
-    if (split < rows) {
-      const ownPart = performance.now() - start;
-      this.#helper!.finish();
-      this.#judgeHelper(ownPart, performance.now() - start - ownPart);
+    const own = this.exports[task.kernel];
+    const helped = this.#helper!.run(
+      { ...task, helperScratch },
+      ownScratch,
+      (args) => own(...args),
+    );
+    if (helped > 0) {
+      this.#sharedProducts++;
+      this.#judgeHelper(this.#helper!.ownMs, this.#helper!.waitedMs);
     }
   }
 
@@ -410,108 +435,68 @@ export class WasmKernels {
    * `x[n, c, h, w]`, `weight[o, c, kh, kw]` and `bias[o]` (0: none).
    */
   conv2dDirect(out: number, x: number, weight: number, bias: number, g: DirectConv): void {
-    const { outH, outW } = directOut(g);
-    const outImage = 4 * g.outChannels * outH * outW;
-    const inImage = 4 * g.c * g.h * g.w;
-    this.#byImages("conv2dDirectF32", g, this.exports.conv2dDirectScratch, (from, n, scratch) => [
-      out + from * outImage,
-      x + from * inImage,
-      weight,
-      bias,
-      ...directArgs({ ...g, n }),
-      scratch,
-    ]);
+    const args = [out, x, weight, bias, ...directArgs(g)];
+    this.#byImages("conv2dDirectF32", args, g, this.exports.conv2dDirectScratch);
   }
 
   /** The gradient of {@link conv2dDirect} with respect to its input, `dx[n, c, h, w]`. */
   conv2dDirectBackwardInput(dx: number, dy: number, weight: number, g: DirectConv): void {
-    const { outH, outW } = directOut(g);
-    const outImage = 4 * g.outChannels * outH * outW;
-    const inImage = 4 * g.c * g.h * g.w;
+    const args = [dx, dy, weight, ...directArgs(g)];
     const scratchBytes = this.exports.conv2dDirectBackwardInputScratch;
-    this.#byImages("conv2dDirectBackwardInputF32", g, scratchBytes, (from, n, scratch) => [
-      dx + from * inImage,
-      dy + from * outImage,
-      weight,
-      ...directArgs({ ...g, n }),
-      scratch,
-    ]);
+    this.#byImages("conv2dDirectBackwardInputF32", args, g, scratchBytes);
   }
 
   /**
-   * The gradient of {@link conv2dDirect} with respect to its weight, `dw[o, c, kh, kw]`: the sums
-   * over the two halves of the images (one per thread where two run), then added.
+   * The gradient of {@link conv2dDirect} with respect to its weight, `dw[o, c, kh, kw]`: one sum
+   * per chunk of images (whichever thread computes it), then the sums added in chunk order, so
+   * that the result does not depend on the threads.
    */
   conv2dDirectBackwardWeight(dw: number, dy: number, x: number, g: DirectConv): void {
-    const { outH, outW } = directOut(g);
-    const outImage = 4 * g.outChannels * outH * outW;
-    const inImage = 4 * g.c * g.h * g.w;
     const size = g.outChannels * g.c * g.kernelH * g.kernelW;
-    const scratchBytes = this.exports.conv2dDirectBackwardWeightScratch;
-    const partial = this.alloc(4 * size);
+    const unit = imagesPerChunk(g.n);
+    const chunks = Math.ceil(g.n / unit);
+    const slots = chunks > 1 ? this.alloc(4 * size * chunks) : dw;
     try {
-      const shared = this.#byImages(
-        "conv2dDirectBackwardWeightF32",
-        g,
-        scratchBytes,
-        (from, n, scratch) => [
-          from === 0 ? dw : partial,
-          dy + from * outImage,
-          x + from * inImage,
-          ...directArgs({ ...g, n }),
-          scratch,
-        ],
-        true,
-      );
-      if (shared) this.exports.addInto(dw, partial, size);
+      const args = [slots, dy, x, ...directArgs(g), unit];
+      const scratchBytes = this.exports.conv2dDirectBackwardWeightScratch;
+      this.#byImages("conv2dDirectBackwardWeightF32", args, g, scratchBytes, true);
+      if (chunks === 1) return;
+      this.exports.copy32(dw, slots, size);
+      for (let chunk = 1; chunk < chunks; chunk++) {
+        this.exports.addInto(dw, slots + 4 * size * chunk, size);
+      }
     } finally {
-      this.free(partial);
+      if (slots !== dw) this.free(slots);
     }
   }
 
   /**
-   * Runs a direct convolution kernel over `g.n` images: the second thread takes the later half
-   * of the images when it exists and the work is large. `args(from, n, scratch)` gives the
-   * kernel's arguments for `n` images starting at image `from`; each thread gets scratch memory
-   * of its own. With `halves`, the two halves are two calls whether or not the second thread
-   * helps (a sum over images then adds the same two partial sums in every case, so its bits do
-   * not depend on whether the worker was ready). Returns whether the work ran as two halves.
+   * Runs a direct convolution kernel over the `g.n` images, `imagesPerChunk` at a time, shared
+   * with the second thread when the work is large. Each thread gets scratch memory of its own.
+   * Without `byChunk`, a task that stays on this thread runs as one call over every image.
    */
   #byImages(
     kernel: HelperKernel,
+    args: number[],
     g: DirectConv,
     scratchBytes: (...geometry: number[]) => number,
-    args: (from: number, n: number, scratch: number) => number[],
-    halves = false,
-  ): boolean {
+    byChunk = false,
+  ): void {
     const { outH, outW } = directOut(g);
     const work = g.n * g.outChannels * outH * outW * g.c * g.kernelH * g.kernelW;
     const bytes = scratchBytes(...directArgs(g));
+    const unit = imagesPerChunk(g.n);
     const scratch = this.alloc(bytes);
-    const half = g.n >> 1;
-    let helperScratch = 0;
+    const large = work >= this.threadThreshold && g.n > unit;
+    const helperScratch = large && this.#threads === 2 ? this.alloc(bytes) : 0;
+    const own = this.exports[kernel];
     try {
-      this.#largeProducts++;
-      let helped = false;
-      if (
-        this.#threads === 2 && work >= this.threadThreshold && g.n >= 2 &&
-        this.#largeProducts >= this.#oneThreadUntil
-      ) {
-        helperScratch = this.alloc(bytes);
-        helped = this.#helper!.start(kernel, args(half, g.n - half, helperScratch));
-        if (helped) this.#sharedProducts++;
-      }
-      const mine = helped || (halves && g.n >= 2) ? half : g.n;
-      const start = performance.now();
-      this.exports[kernel](...args(0, mine, scratch));
-      if (helped) {
-        const ownPart = performance.now() - start;
-        this.#helper!.finish();
-        this.#judgeHelper(ownPart, performance.now() - start - ownPart);
-      } else if (mine < g.n) {
-        this.exports[kernel](...args(mine, g.n - mine, scratch));
-      }
-      return mine < g.n;
+      this.#share({ kernel, args, total: g.n, unit }, large, scratch, () => {
+        if (!byChunk) return own(...args, scratch, 0, g.n);
+        for (let start = 0; start < g.n; start += unit) {
+          own(...args, scratch, start, Math.min(g.n, start + unit));
+        }
+      }, helperScratch);
     } finally {
       this.free(scratch);
       if (helperScratch) this.free(helperScratch);

@@ -37,6 +37,7 @@ export interface KernelExports {
   fill32: Kernel;
   castF32ToI32: Kernel;
   castI32ToF32: Kernel;
+  copy32: Kernel;
   copyStrided32: Kernel;
   writeStrided32: Kernel;
   gather32: Kernel;

@@ -227,7 +227,8 @@ function packBackward(packed: usize, weight: usize, c: i32, o: i32, kh: i32, kw:
 
 /**
  * Convolution, stride 1, dilation 1: `out[n, o, oh, ow]` from `x[n, c, h, w]`,
- * `weight[o, c, kh, kw]` and `bias[o]` (0 for none), padding (ph, pw) of zeros.
+ * `weight[o, c, kh, kw]` and `bias[o]` (0 for none), padding (ph, pw) of zeros; only the images
+ * `[imageStart, imageEnd)`, so that two threads can share a batch.
  */
 export function conv2dDirectF32(
   out: usize,
@@ -244,6 +245,8 @@ export function conv2dDirectF32(
   ph: i32,
   pw: i32,
   scratch: usize,
+  imageStart: i32,
+  imageEnd: i32,
 ): void {
   const oh = h + 2 * ph - kh + 1;
   const ow = w + 2 * pw - kw + 1;
@@ -252,7 +255,7 @@ export function conv2dDirectF32(
   const packed = scratch;
   const planes = packed + (<usize>(up4(o) * c * kh * kw) << 2);
   packForward(packed, weight, c, o, kh, kw);
-  for (let b = 0; b < n; b++) {
+  for (let b = imageStart; b < imageEnd; b++) {
     padPlanes(planes, x + (<usize>(b * c * h * w) << 2), c, h, w, ph, pw, hp, wp);
     const dst = out + (<usize>(b * o * oh * ow) << 2);
     convolve(dst, planes, packed, bias, c, o, hp, wp, kh, kw, oh, ow);
@@ -277,6 +280,8 @@ export function conv2dDirectBackwardInputF32(
   ph: i32,
   pw: i32,
   scratch: usize,
+  imageStart: i32,
+  imageEnd: i32,
 ): void {
   const oh = h + 2 * ph - kh + 1;
   const ow = w + 2 * pw - kw + 1;
@@ -288,7 +293,7 @@ export function conv2dDirectBackwardInputF32(
   const packed = scratch;
   const planes = packed + (<usize>(up4(c) * o * kh * kw) << 2);
   packBackward(packed, weight, c, o, kh, kw);
-  for (let b = 0; b < n; b++) {
+  for (let b = imageStart; b < imageEnd; b++) {
     padPlanes(planes, dy + (<usize>(b * o * oh * ow) << 2), o, oh, ow, qh, qw, hp, wp);
     const dst = dx + (<usize>(b * c * h * w) << 2);
     convolve(dst, planes, packed, 0, o, c, hp, wp, kh, kw, h, w);
@@ -304,8 +309,11 @@ function lanes(v: v128): f32 {
 }
 
 /**
- * The gradient of {@link conv2dDirectF32} with respect to its weight: `dw[o, c, kh, kw]`
- * (overwritten) `= sum over (b, y, x) of dy[b, o, y, x] * xpad[b, ci, y + ky, x + kx]`.
+ * The gradient of {@link conv2dDirectF32} with respect to its weight over the images
+ * `[imageStart, imageEnd)`: `dw[o, c, kh, kw] = sum over (b, y, x) of dy[b, o, y, x] *
+ * xpad[b, ci, y + ky, x + kx]`, written (not added) to slot `imageStart / imagesPerSlot` of
+ * `slots` (`[slots][o][c][kh][kw]`). The caller adds the slots in their order, so that the sum
+ * does not depend on which thread computed which slot.
  *
  * Per image, the input is padded as in the forward pass and the gradient copied into rows of
  * whole vectors (zeros past the last column, so that the extra lanes add nothing). Two output
@@ -313,7 +321,7 @@ function lanes(v: v128): f32 {
  * vector of positions two gradient loads, four input loads and eight fused multiply-adds.
  */
 export function conv2dDirectBackwardWeightF32(
-  dw: usize,
+  slots: usize,
   dy: usize,
   x: usize,
   n: i32,
@@ -325,8 +333,13 @@ export function conv2dDirectBackwardWeightF32(
   kw: i32,
   ph: i32,
   pw: i32,
+  imagesPerSlot: i32,
   scratch: usize,
+  imageStart: i32,
+  imageEnd: i32,
 ): void {
+  // The sums of images [imageStart, imageEnd) go to slot imageStart / imagesPerSlot.
+  const dw = slots + (<usize>((imageStart / imagesPerSlot) * o * c * kh * kw) << 2);
   const oh = h + 2 * ph - kh + 1;
   const ow = w + 2 * pw - kw + 1;
   const hp = h + 2 * ph;
@@ -344,7 +357,7 @@ export function conv2dDirectBackwardWeightF32(
   const rowBytes = <usize>wp << 2;
   const planeBytes = <usize>(hp * wp) << 2;
   const gradPlane = <usize>(oh * owv) << 2;
-  for (let b = 0; b < n; b++) {
+  for (let b = imageStart; b < imageEnd; b++) {
     padPlanes(planes, x + (<usize>(b * c * h * w) << 2), c, h, w, ph, pw, hp, wp);
     for (let oc = 0; oc < o; oc++) {
       const from = dy + (<usize>((b * o + oc) * oh * ow) << 2);
