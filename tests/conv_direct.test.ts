@@ -9,7 +9,7 @@ import { type Conv2dGeometry, findKernel } from "../core/backend.ts";
 import { conv2d as referenceConv2d, conv2dBackward } from "../core/cpu/fused.ts";
 import { cpuData, CpuStorage } from "../core/cpu/backend.ts";
 import { WasmKernels } from "../core/wasm/kernels.ts";
-import { F, manualSeed, noGrad, randn } from "../mod.ts";
+import { F, manualSeed, noGrad, randn, tensor } from "../mod.ts";
 import { wasmKernelInfo } from "../core/wasm/backend.ts";
 import { unfold, windowGeometry } from "../core/ops/conv.ts";
 import { assertAllClose, download, randomF32, seeded, upload } from "./wasm_helpers.ts";
@@ -269,4 +269,102 @@ Deno.test("a convolution under noGrad gives its columns back at once, not at gar
   const before = wasmKernelInfo().inUseBytes;
   for (let i = 0; i < 5; i++) F.conv2d(x, w, null, { padding: 1 }).dispose();
   strictEqual(wasmKernelInfo().inUseBytes, before);
+});
+
+Deno.test("direct convolution: values and gradients match PyTorch, in float64 and float32", async () => {
+  // PyTorch 1.13, float64:
+  //   x = sin(0..23).reshape(1, 2, 3, 4); w = 0.5 * cos(0..23).reshape(2, 2, 3, 2); b = [0.1, -0.2]
+  //   out = F.conv2d(x, w, b, padding=(1, 0)); (out * cos(0.3 * arange(18))).sum().backward()
+  const torch = {
+    out: [
+      -0.2389101483,
+      -0.3315935153,
+      -0.0274717947,
+      0.6731102252,
+      1.5285363466,
+      1.070572739,
+      -1.8954978936,
+      -1.0728815552,
+      0.828076676,
+      0.1502086787,
+      0.5049372955,
+      0.2115498138,
+      -0.4803874031,
+      0.7076772405,
+      1.0612276151,
+      -1.656476285,
+      -1.0120838247,
+      0.3789347589,
+    ],
+    dx: [
+      -0.3374451588,
+      -0.7821176147,
+      -0.7390551002,
+      -0.2367828759,
+      -0.2871173004,
+      -0.0365932032,
+      0.2170342554,
+      0.3764149082,
+      0.2591018051,
+      0.7442736334,
+      0.7588363869,
+      0.2989181981,
+      -0.2548644008,
+      -0.7541796394,
+      -0.7758026072,
+      -0.3212554467,
+      -0.3743873932,
+      -0.2781553659,
+      -0.0343889772,
+      0.2758397309,
+      0.1610919943,
+      0.6670324837,
+      0.7464419947,
+      0.3631862377,
+    ],
+    dw: [
+      1.2313302212,
+      0.737013801,
+      0.6850058652,
+      2.0941747473,
+      -1.1776626611,
+      -0.6953154758,
+      0.9933277933,
+      1.1531798151,
+      -0.5213231428,
+      1.4824739255,
+      -0.9561395324,
+      -1.0981371316,
+      -1.0866308257,
+      -1.0578552264,
+      -0.5973136733,
+      -1.5720840784,
+      0.9897758222,
+      1.0104027927,
+      -0.6167814786,
+      -1.2211146758,
+      0.2926184291,
+      -1.1658634311,
+      0.5319391425,
+      1.135659893,
+    ],
+    db: [2.3659351136, -4.7398150237],
+  };
+  const values = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
+  for (const dtype of ["float64", "float32"] as const) {
+    const x = tensor(values(24, Math.sin), { dtype }).reshape([1, 2, 3, 4]).requiresGrad_();
+    const w = tensor(values(24, (i) => 0.5 * Math.cos(i)), { dtype }).reshape([2, 2, 3, 2])
+      .requiresGrad_();
+    const b = tensor([0.1, -0.2], { dtype }).requiresGrad_();
+    const out = F.conv2d(x, w, b, { padding: [1, 0] });
+    strictEqual(out.node?.op, "conv2d", "this layer takes the direct kernel");
+    deepStrictEqual(out.shape, [1, 2, 3, 3]);
+    out.mul(tensor(values(18, (i) => Math.cos(0.3 * i)), { dtype }).reshape(out.shape)).sum()
+      .backward();
+    const tolerance = dtype === "float64" ? 1e-9 : 1e-5;
+    assertAllClose(`out, ${dtype}`, await out.data(), torch.out, tolerance, tolerance);
+    assertAllClose(`dx, ${dtype}`, await x.grad!.data(), torch.dx, tolerance, tolerance);
+    assertAllClose(`dw, ${dtype}`, await w.grad!.data(), torch.dw, tolerance, tolerance);
+    assertAllClose(`db, ${dtype}`, await b.grad!.data(), torch.db, tolerance, tolerance);
+  }
 });
