@@ -105,6 +105,14 @@ check([
     [2, 4, 3, 3],
   ),
   convCase("1x1 (a per-pixel linear map)", [2, 3, 2, 2], [4, 3, 1, 1], {}, [2, 4, 2, 2]),
+  // Stride 1 with padding below the kernel: the direct convolution (its reference loops here).
+  convCase(
+    "with rectangular kernel and padding [1, 2], stride 1 (the direct kernel)",
+    [2, 2, 4, 5],
+    [3, 2, 2, 3],
+    { padding: [1, 2] },
+    [2, 3, 5, 7],
+  ),
 ]);
 
 check([
