@@ -1,5 +1,7 @@
 // Batch normalization over [n, c, inner] tensors (inner = h * w for images, 1 after a linear
 // layer), per channel c, float32. Sums run in float64 (two lanes at a time).
+
+import { madd } from "./simd";
 //
 // Training mode normalizes with the batch statistics: xHat = (x - mean) * invStd, where
 // invStd = 1 / sqrt(var + eps) and var is the biased variance (divided by the count, as PyTorch
@@ -14,13 +16,6 @@
 @inline
 function promoteHigh(v: v128): v128 {
   return f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
-}
-
-/** Four float64 values (two vectors) demoted and packed into four float32 lanes. */
-// @ts-ignore: decorator
-@inline
-function demote4(lo: v128, hi: v128): v128 {
-  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /** The sum of both lanes. */
@@ -187,29 +182,28 @@ export function batchNormBackwardF32(
     if (dWeight) store<f32>(dWeight + channel, <f32>sumDyXHat);
     const gamma: f64 = weight ? <f64>load<f32>(weight + channel) : 1;
     const factor = gamma * inv / m;
-    const invV = f64x2.splat(inv);
-    const mV = f64x2.splat(m);
-    const sumDyV = f64x2.splat(sumDy);
-    const sumDyXHatV = f64x2.splat(sumDyXHat);
-    const factorV = f64x2.splat(factor);
+    // dx = factor * (m * dy - sum(dy) - xHat * sum(dy * xHat)) is linear in dy and in x - mean:
+    // its three coefficients in float64, then four lanes of float32 a step.
+    const scaleDy: f32 = <f32>(factor * m);
+    const scaleX: f32 = <f32>(-factor * sumDyXHat * inv);
+    const shift: f32 = <f32>(-factor * sumDy);
+    const mean32: f32 = <f32>mu;
+    const scaleDy4 = f32x4.splat(scaleDy);
+    const scaleX4 = f32x4.splat(scaleX);
+    const shift4 = f32x4.splat(shift);
+    const mean4 = f32x4.splat(mean32);
     for (let b = 0; b < n; b++) {
       const offset = <usize>((b * c + ci) * inner) << 2;
       let r = 0;
       for (; r + 4 <= inner; r += 4) {
         const at = offset + (<usize>r << 2);
-        const g = v128.load(dy + at);
-        const v = v128.load(x + at);
-        const xHat0 = f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v), muV), invV);
-        const xHat1 = f64x2.mul(f64x2.sub(promoteHigh(v), muV), invV);
-        const d0 = f64x2.sub(f64x2.sub(f64x2.mul(mV, f64x2.promote_low_f32x4(g)), sumDyV), f64x2.mul(xHat0, sumDyXHatV));
-        const d1 = f64x2.sub(f64x2.sub(f64x2.mul(mV, promoteHigh(g)), sumDyV), f64x2.mul(xHat1, sumDyXHatV));
-        v128.store(dx + at, demote4(f64x2.mul(factorV, d0), f64x2.mul(factorV, d1)));
+        const centered = f32x4.sub(v128.load(x + at), mean4);
+        v128.store(dx + at, madd(scaleDy4, v128.load(dy + at), madd(scaleX4, centered, shift4)));
       }
       for (; r < inner; r++) {
         const at = offset + (<usize>r << 2);
-        const xHat = (<f64>load<f32>(x + at) - mu) * inv;
-        const g = <f64>load<f32>(dy + at);
-        store<f32>(dx + at, <f32>(factor * (m * g - sumDy - xHat * sumDyXHat)));
+        const centered = load<f32>(x + at) - mean32;
+        store<f32>(dx + at, scaleDy * load<f32>(dy + at) + (scaleX * centered + shift));
       }
     }
   }
