@@ -368,3 +368,39 @@ Deno.test("direct convolution: values and gradients match PyTorch, in float64 an
     assertAllClose(`db, ${dtype}`, await b.grad!.data(), torch.db, tolerance, tolerance);
   }
 });
+
+Deno.test("direct convolution: backward reads the input and weight, so only they are version-checked", () => {
+  const make = () => ({
+    x: randn([2, 1, 5, 5]),
+    w: randn([2, 1, 3, 3]).requiresGrad_(),
+    b: randn([2]).requiresGrad_(),
+  });
+  // The bias is not read by backward: changing it in place before backward is fine (as PyTorch).
+  const first = make();
+  const y = F.conv2d(first.x, first.w, first.b, { padding: 1 });
+  strictEqual(y.node?.op, "conv2d");
+  {
+    using _ = noGrad();
+    first.b.assign(first.b.add(1));
+  }
+  y.sum().backward();
+  ok(first.w.grad && first.b.grad);
+  // The weight is read: changing it in place first would make the input's gradient wrong.
+  const second = make();
+  second.x.requiresGrad_();
+  const z = F.conv2d(second.x, second.w, second.b, { padding: 1 });
+  {
+    using _ = noGrad();
+    second.w.assign(second.w.mul(2));
+  }
+  let message = "";
+  try {
+    z.sum().backward();
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  ok(
+    /modified in place since "conv2d"/.test(message),
+    `expected a version error, got "${message}"`,
+  );
+});

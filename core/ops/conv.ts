@@ -239,10 +239,14 @@ function convDirect(
       dWeight ? new Tensor(dWeight, weight.shape, dtype) : null,
       bias?.requiresGrad ? grad.sum([0, 2, 3]) : null,
     ];
-  });
+  }, [input, weight]); // what backward reads: not the bias
 }
 
-/** The direct convolution's limit on input x output channels (see {@link convDirect}). */
+/**
+ * The direct convolution's limit on input x output channels (see {@link convDirect}). Measured
+ * on a 2-core machine, forward and backward of a 3x3 layer: 32 x 64 channels on 16 x 16 images,
+ * 15.8 ms direct against 17.2 unfolded; 64 x 64, 34 against 30; 128 x 128 on 8 x 8, 23 against 10.
+ */
 const DIRECT_MAX_CHANNEL_PAIRS = 2048;
 
 /** Options of the pooling functions. */
