@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { F, manualSeed, nn, optim, randint, randn, type Tensor } from "../mod.ts";
+import { F, manualSeed, optim, randint, randn, type Tensor } from "../mod.ts";
 import { matmulRaw } from "../core/ops/matmul.ts";
-import { cnn, cpuKernelSets, mlp, time, type Workload } from "./workloads.ts";
+import { cnn, cpuKernelSets, mlp, time, trainer, type Workload } from "./workloads.ts";
 
 const args = new Set(Deno.args);
 const quick = args.has("--quick");
@@ -29,17 +29,6 @@ if (args.has("--torch")) {
   const { torchComparison } = await import("./torch.ts");
   await torchComparison(quick);
   Deno.exit(0);
-}
-
-/** One training step (forward, loss, backward, update) on a fixed batch. */
-function trainer(model: nn.Module, optimizer: optim.Optimizer, x: Tensor, y: Tensor) {
-  return async () => {
-    const loss = F.crossEntropy(model.forward(x), y);
-    optimizer.zeroGrad();
-    loss.backward();
-    optimizer.step();
-    await loss.item();
-  };
 }
 
 /** Our workloads, each returning its figure (GFLOP/s or steps/s). */

@@ -13,10 +13,9 @@
  *
  * @module
  */
-import { F, manualSeed, optim, randint, randn, setCpuThreads, type Tensor } from "../mod.ts";
+import { manualSeed, optim, randint, randn, setCpuThreads } from "../mod.ts";
 import { matmulRaw } from "../core/ops/matmul.ts";
-import { cnn, median, mlp } from "./workloads.ts";
-import type { nn } from "../mod.ts";
+import { cnn, median, mlp, trainer } from "./workloads.ts";
 
 const PYTHON = "/usr/bin/python3";
 const MALLOC_ENV = {
@@ -83,17 +82,6 @@ async function torchAvailable(): Promise<string | null> {
   } catch (error) {
     return (error as Error).message;
   }
-}
-
-/** One training step of ours on a fixed batch. */
-function trainer(model: nn.Module, optimizer: optim.Optimizer, x: Tensor, y: Tensor) {
-  return async () => {
-    const loss = F.crossEntropy(model.forward(x), y);
-    optimizer.zeroGrad();
-    loss.backward();
-    optimizer.step();
-    await loss.item();
-  };
 }
 
 /** Our side of each workload: a step function. */

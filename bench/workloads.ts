@@ -3,7 +3,7 @@
  * TypeScript reference, and the WebAssembly SIMD kernels on one and on two threads).
  * @module
  */
-import { nn, setCpuKernels, setCpuThreads } from "../mod.ts";
+import { F, nn, type optim, setCpuKernels, setCpuThreads, type Tensor } from "../mod.ts";
 
 /** A workload that reports one figure. */
 export interface Workload {
@@ -57,6 +57,17 @@ export async function time(fn: () => unknown, reps: number, warmup = 2): Promise
     seconds.push((performance.now() - start) / 1000);
   }
   return median(seconds);
+}
+
+/** One training step (forward, loss, backward, update) on a fixed batch. */
+export function trainer(model: nn.Module, optimizer: optim.Optimizer, x: Tensor, y: Tensor) {
+  return async () => {
+    const loss = F.crossEntropy(model.forward(x), y);
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    await loss.item();
+  };
 }
 
 /** The MLP of DESIGN.md: 784-128-10 with ReLU. */
