@@ -191,6 +191,39 @@ function convolve(
   }
 }
 
+/**
+ * Images `[imageStart, imageEnd)` of `src` (`cin` planes of `h x w` each) padded by (ph, pw) into
+ * `planes`, and convolved with the packed kernels into `dst` (`cout` planes each): the loop the
+ * forward pass and the input's gradient share.
+ */
+function convolveImages(
+  dst: usize,
+  src: usize,
+  packed: usize,
+  bias: usize,
+  cin: i32,
+  h: i32,
+  w: i32,
+  ph: i32,
+  pw: i32,
+  cout: i32,
+  kh: i32,
+  kw: i32,
+  planes: usize,
+  imageStart: i32,
+  imageEnd: i32,
+): void {
+  const oh = h + 2 * ph - kh + 1;
+  const ow = w + 2 * pw - kw + 1;
+  const hp = h + 2 * ph;
+  const wp = paddedWidth(w, pw, kw, ow);
+  for (let b = imageStart; b < imageEnd; b++) {
+    padPlanes(planes, src + (<usize>(b * cin * h * w) << 2), cin, h, w, ph, pw, hp, wp);
+    const out = dst + (<usize>(b * cout * oh * ow) << 2);
+    convolve(out, planes, packed, bias, cin, cout, hp, wp, kh, kw, oh, ow);
+  }
+}
+
 /** Packs `weight[o, c, kh, kw]` as `[o / 4][c][kh][kw][4]` (zeros for missing channels). */
 function packForward(packed: usize, weight: usize, c: i32, o: i32, kh: i32, kw: i32): void {
   const taps = kh * kw;
@@ -248,18 +281,9 @@ export function conv2dDirectF32(
   imageStart: i32,
   imageEnd: i32,
 ): void {
-  const oh = h + 2 * ph - kh + 1;
-  const ow = w + 2 * pw - kw + 1;
-  const hp = h + 2 * ph;
-  const wp = paddedWidth(w, pw, kw, ow);
-  const packed = scratch;
-  const planes = packed + (<usize>(up4(o) * c * kh * kw) << 2);
-  packForward(packed, weight, c, o, kh, kw);
-  for (let b = imageStart; b < imageEnd; b++) {
-    padPlanes(planes, x + (<usize>(b * c * h * w) << 2), c, h, w, ph, pw, hp, wp);
-    const dst = out + (<usize>(b * o * oh * ow) << 2);
-    convolve(dst, planes, packed, bias, c, o, hp, wp, kh, kw, oh, ow);
-  }
+  packForward(scratch, weight, c, o, kh, kw);
+  const planes = scratch + (<usize>(up4(o) * c * kh * kw) << 2);
+  convolveImages(out, x, scratch, bias, c, h, w, ph, pw, o, kh, kw, planes, imageStart, imageEnd);
 }
 
 /**
@@ -285,19 +309,12 @@ export function conv2dDirectBackwardInputF32(
 ): void {
   const oh = h + 2 * ph - kh + 1;
   const ow = w + 2 * pw - kw + 1;
-  // dy padded by (kh - 1 - ph, kw - 1 - pw) and convolved gives back h x w.
+  // dy padded by (kh - 1 - ph, kw - 1 - pw) and convolved with the flipped kernels gives h x w.
+  packBackward(scratch, weight, c, o, kh, kw);
+  const planes = scratch + (<usize>(up4(c) * o * kh * kw) << 2);
   const qh = kh - 1 - ph;
   const qw = kw - 1 - pw;
-  const hp = oh + 2 * qh;
-  const wp = paddedWidth(ow, qw, kw, w);
-  const packed = scratch;
-  const planes = packed + (<usize>(up4(c) * o * kh * kw) << 2);
-  packBackward(packed, weight, c, o, kh, kw);
-  for (let b = imageStart; b < imageEnd; b++) {
-    padPlanes(planes, dy + (<usize>(b * o * oh * ow) << 2), o, oh, ow, qh, qw, hp, wp);
-    const dst = dx + (<usize>(b * c * h * w) << 2);
-    convolve(dst, planes, packed, 0, o, c, hp, wp, kh, kw, h, w);
-  }
+  convolveImages(dx, dy, scratch, 0, o, oh, ow, qh, qw, c, kh, kw, planes, imageStart, imageEnd);
 }
 
 /** The sum of the four lanes. */
